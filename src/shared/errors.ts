@@ -1,0 +1,50 @@
+/**
+ * The one error catalogue: every error AirClass reports has a stable code and an HTTP status.
+ * Protocol adapters (RTMP, RTSP) use the same codes in their logs and close messages.
+ */
+export const ERRORS = {
+  BAD_REQUEST: { status: 400, message: 'The request is malformed.' },
+  VALIDATION: { status: 400, message: 'The request does not match its schema.' },
+  BAD_SDP: { status: 400, message: 'The SDP offer is malformed or offers no usable codec.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type.' },
+  PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  TOKEN_MISSING: { status: 401, message: 'A token is required.' },
+  TOKEN_INVALID: { status: 401, message: 'The token is invalid or expired.' },
+  TOKEN_SCOPE: { status: 403, message: 'The token does not allow this action on this path.' },
+  NOT_FOUND: { status: 404, message: 'Not found.' },
+  SESSION_NOT_FOUND: { status: 404, message: 'Unknown WHEP session.' },
+  STREAM_NOT_LIVE: { status: 409, message: 'Nothing is published on this path yet.' },
+  PATH_BUSY: { status: 409, message: 'Another publisher is already live on this path.' },
+  ETAG_MISMATCH: { status: 412, message: 'The ETag does not match the session.' },
+  RATE_LIMITED: { status: 429, message: 'Too many requests.' },
+  CAPACITY: { status: 503, message: 'The server is at capacity.' },
+  RTMP_PROTOCOL: { status: 400, message: 'RTMP protocol violation.' },
+  RTMP_TOO_LARGE: { status: 413, message: 'RTMP message exceeds the size limit.' },
+  BAD_MEDIA: { status: 400, message: 'The media data is malformed.' },
+  CONFIG_INVALID: { status: 500, message: 'The configuration is invalid.' },
+  INTERNAL: { status: 500, message: 'Internal error.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** A stable error code from the catalogue. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error with a stable code; `message` is safe to show unless the status is 5xx. */
+export class AirError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra response headers (e.g. Retry-After). */
+  readonly headers: Readonly<Record<string, string>>;
+
+  constructor(code: ErrorCode, message?: string, headers: Record<string, string> = {}) {
+    super(message ?? ERRORS[code].message);
+    this.name = 'AirError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.headers = headers;
+  }
+}
+
+/** True when `e` is an AirError (optionally of the given code). */
+export function isAirError(e: unknown, code?: ErrorCode): e is AirError {
+  return e instanceof AirError && (code === undefined || e.code === code);
+}
