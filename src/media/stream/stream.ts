@@ -48,6 +48,11 @@ export class Stream extends EventEmitter<StreamEvents> {
   /** Why browser audio is off, when it is (e.g. "ffmpeg not found"). */
   audioNote?: string;
   readonly readers = new Set<Reader>();
+  /**
+   * Synchronous taps that see every access unit in order before the readers do: adapters that
+   * serialise once per stream (RTP packetisation) hang their result on `au.memo` here.
+   */
+  private readonly taps = new Set<(au: AccessUnit) => void>();
   /** Access units since the last video keyframe, all codecs, in arrival order. */
   private gop: AccessUnit[] = [];
   private offset = 0;
@@ -153,7 +158,14 @@ export class Stream extends EventEmitter<StreamEvents> {
     this.deliver(au);
   }
 
+  /** Adds a tap (see `taps`); returns a function that removes it. */
+  addTap(fn: (au: AccessUnit) => void): () => void {
+    this.taps.add(fn);
+    return () => this.taps.delete(fn);
+  }
+
   private deliver(au: AccessUnit): void {
+    for (const t of this.taps) t(au);
     if (au.codec === 'h264' && au.key) this.gop = [];
     if (this.gop.length > 0 || (au.codec === 'h264' && au.key)) {
       this.gop.push(au);

@@ -1,0 +1,64 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, envKeyToConfigKey, configKeyToEnv } from './load.ts';
+import { ports } from './schema.ts';
+
+function yaml(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'airclass-cfg-'));
+  const f = join(dir, 'airclass.yaml');
+  writeFileSync(f, text);
+  return f;
+}
+
+describe('config', () => {
+  it('maps names both ways', () => {
+    expect(envKeyToConfigKey('WEBRTC_PORT_MIN')).toBe('webrtcPortMin');
+    expect(configKeyToEnv('webrtcPortMin')).toBe('AIRCLASS_WEBRTC_PORT_MIN');
+  });
+
+  it('layers defaults, file, env and overrides, and freezes the result', () => {
+    const file = yaml('httpPort: 9000\nrtmpPort: 2935\nlogLevel: debug\n');
+    const c = loadConfig({
+      file,
+      env: { AIRCLASS_RTMP_PORT: '3935', AIRCLASS_WEBRTC_ANNOUNCED_ADDRESSES: '203.0.113.5, 10.0.0.2' },
+      overrides: { portOffset: 2 },
+    });
+    expect(c.httpPort).toBe(9000);
+    expect(c.rtmpPort).toBe(3935);
+    expect(c.logLevel).toBe('debug');
+    expect(c.webrtcAnnouncedAddresses).toEqual(['203.0.113.5', '10.0.0.2']);
+    expect(ports(c)).toMatchObject({ http: 9002, rtmp: 3937, rtsp: 8556 });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(() => {
+      (c as { httpPort: number }).httpPort = 1;
+    }).toThrow();
+  });
+
+  it('names an unknown key from the file', () => {
+    const file = yaml('httpPortt: 9000\n');
+    expect(() => loadConfig({ file, env: {} })).toThrow(/httpPortt/);
+  });
+
+  it('names an unknown environment variable', () => {
+    expect(() => loadConfig({ env: { AIRCLASS_HTTP_PROT: '1' } })).toThrow(/AIRCLASS_HTTP_PROT/);
+  });
+
+  it('names a bad value', () => {
+    expect(() => loadConfig({ env: { AIRCLASS_HTTP_PORT: 'eighty' } })).toThrow(
+      /httpPort.*AIRCLASS_HTTP_PORT/,
+    );
+    expect(() => loadConfig({ env: { AIRCLASS_LOG_LEVEL: 'loud' } })).toThrow(/logLevel/);
+    expect(() =>
+      loadConfig({ env: { AIRCLASS_WEBRTC_PORT_MIN: '50000', AIRCLASS_WEBRTC_PORT_MAX: '40000' } }),
+    ).toThrow(/webrtcPortMin/);
+  });
+
+  it('reads ICE servers from JSON in the environment', () => {
+    const c = loadConfig({
+      env: { AIRCLASS_ICE_SERVERS: '[{"urls":"turn:turn.example:3478","username":"u","credential":"p"}]' },
+    });
+    expect(c.iceServers[0]).toEqual({ urls: 'turn:turn.example:3478', username: 'u', credential: 'p' });
+  });
+});

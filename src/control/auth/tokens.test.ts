@@ -1,0 +1,41 @@
+import { mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadOrCreateKeys } from './keys.ts';
+import { TokenService } from './tokens.ts';
+
+describe('keys and tokens', () => {
+  it('makes a key once, keeps it private, and reloads the same one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'airclass-keys-'));
+    const a = await loadOrCreateKeys(dir);
+    const b = await loadOrCreateKeys(dir);
+    expect(b.kid).toBe(a.kid);
+    expect(a.publicJwk).not.toHaveProperty('d');
+    expect(statSync(join(dir, 'keys', 'ed25519.jwk.json')).mode & 0o077).toBe(0);
+  });
+
+  it('scopes a token to one path and action', async () => {
+    const svc = new TokenService(await loadOrCreateKeys(mkdtempSync(join(tmpdir(), 'airclass-keys-'))));
+    const t = await svc.sign({ sub: 's1', role: 'student', path: 'live/a', actions: ['read'] }, '1h');
+    await expect(svc.authorize(t, 'live/a', 'read')).resolves.toMatchObject({ role: 'student' });
+    await expect(svc.authorize(t, 'live/b', 'read')).rejects.toMatchObject({ code: 'TOKEN_SCOPE' });
+    await expect(svc.authorize(t, 'live/a', 'publish')).rejects.toMatchObject({ code: 'TOKEN_SCOPE' });
+    await expect(svc.authorize(undefined, 'live/a', 'read')).rejects.toMatchObject({ code: 'TOKEN_MISSING' });
+    await expect(svc.authorize(t + 'x', 'live/a', 'read')).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+  });
+
+  it('refuses a token signed by another key and an expired one', async () => {
+    const mine = new TokenService(await loadOrCreateKeys(mkdtempSync(join(tmpdir(), 'airclass-keys-'))));
+    const other = new TokenService(await loadOrCreateKeys(mkdtempSync(join(tmpdir(), 'airclass-keys-'))));
+    const foreign = await other.sign(
+      { sub: 'x', role: 'teacher', path: 'live/a', actions: ['publish'] },
+      '1h',
+    );
+    await expect(mine.authorize(foreign, 'live/a', 'publish')).rejects.toMatchObject({
+      code: 'TOKEN_INVALID',
+    });
+    const expired = await mine.sign({ sub: 'x', role: 'teacher', path: 'live/a', actions: ['read'] }, '-1s');
+    await expect(mine.authorize(expired, 'live/a', 'read')).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+  });
+});

@@ -1,0 +1,67 @@
+import type { FastifyInstance } from 'fastify';
+import type { StreamRegistry } from '../../../media/stream/registry.ts';
+import type { WhepServer } from '../../../media/servers/whep/whep-server.ts';
+import type { TokenService } from '../../auth/tokens.ts';
+
+/** The transcoder's availability as /health reports it. */
+export interface AudioStatus {
+  available: boolean;
+  reason?: string;
+  path?: string;
+  version?: string;
+}
+
+/** What the status routes need. */
+export interface StatusRouteDeps {
+  registry: StreamRegistry;
+  whep: WhepServer;
+  tokens: TokenService;
+  audio: () => AudioStatus;
+  /** True once every listener is up and until shutdown starts. */
+  ready: () => boolean;
+  startedAt: number;
+}
+
+/** `/health` (live paths, codecs, bitrate, viewers, ffmpeg), `/ready` and the JWKS. */
+export function statusRoutes(app: FastifyInstance, deps: StatusRouteDeps): void {
+  app.get('/health', async () => {
+    const audio = deps.audio();
+    const paths = deps.registry
+      .list()
+      .filter((s) => s.state !== 'idle' || s.readers.size > 0)
+      .map((s) => ({
+        path: s.path,
+        state: s.state,
+        publisher: s.publisher ? { protocol: s.publisher.protocol } : null,
+        video: s.video
+          ? { codec: s.video.codec, width: s.video.width, height: s.video.height, profile: s.video.profile }
+          : null,
+        audio: s.audio
+          ? { codec: s.audio.codec, sampleRate: s.audio.sampleRate, channels: s.audio.channels }
+          : null,
+        browserAudio: s.opus
+          ? { codec: 'opus', sampleRate: s.opus.sampleRate }
+          : { off: s.audioNote ?? 'no audio' },
+        bitrateKbps: Math.round(s.bitrate / 1000),
+        viewers: deps.whep.viewers(s.path),
+      }));
+    return {
+      status: 'ok',
+      uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
+      viewers: deps.whep.viewers(),
+      paths,
+      ffmpeg: audio,
+      audio: audio.available ? 'on' : `off: ${audio.reason ?? 'unknown'}`,
+    };
+  });
+
+  app.get('/ready', async (_req, reply) => {
+    if (!deps.ready()) return reply.code(503).send({ ready: false });
+    return { ready: true };
+  });
+
+  app.get('/.well-known/jwks.json', async (_req, reply) => {
+    void reply.header('Cache-Control', 'public, max-age=300');
+    return deps.tokens.jwksDocument();
+  });
+}

@@ -1,0 +1,123 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AirError } from '../../../shared/errors.ts';
+import type { IceServerConfig, WhepServer } from '../../../media/servers/whep/whep-server.ts';
+import type { TokenService } from '../../auth/tokens.ts';
+
+/** What the WHEP routes need. */
+export interface WhepRouteDeps {
+  whep: WhepServer;
+  tokens: TokenService;
+  iceServers: readonly IceServerConfig[];
+  /** Requests per minute per address. */
+  rateLimit: number;
+}
+
+type Params = { app: string; name: string; id?: string };
+
+const PATH_PART = /^[A-Za-z0-9._~-]{1,128}$/;
+
+/** The stream path of a request (`live/<name>`), validated. */
+function streamPath(p: Params): string {
+  if (!PATH_PART.test(p.app) || !PATH_PART.test(p.name)) throw new AirError('NOT_FOUND');
+  return `${p.app}/${p.name}`;
+}
+
+/** The token of a request: `Authorization: Bearer`, else `?jwt=` (or `?token=`). */
+export function requestToken(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (h && /^Bearer\s+/i.test(h)) return h.replace(/^Bearer\s+/i, '').trim();
+  const q = req.query as Record<string, string | undefined>;
+  return q.jwt ?? q.token ?? undefined;
+}
+
+function quote(s: string): string {
+  return `"${s.replace(/["\\]/g, '')}"`;
+}
+
+/** `Link` header values announcing the configured ICE servers (WHEP §4.4). */
+export function iceLinks(servers: readonly IceServerConfig[]): string[] {
+  const links: string[] = [];
+  for (const s of servers) {
+    for (const url of typeof s.urls === 'string' ? [s.urls] : s.urls) {
+      let v = `<${url}>; rel="ice-server"`;
+      if (s.username !== undefined) v += `; username=${quote(s.username)}`;
+      if (s.credential !== undefined) v += `; credential=${quote(s.credential)}; credential-type="password"`;
+      links.push(v);
+    }
+  }
+  return links;
+}
+
+const EXPOSE = 'Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After';
+
+function cors(reply: FastifyReply): void {
+  void reply.header('Access-Control-Allow-Origin', '*').header('Access-Control-Expose-Headers', EXPOSE);
+}
+
+/** WHEP egress routes: `/<app>/<name>/whep` and `/<app>/<name>/whep/<session>`. */
+export function whepRoutes(app: FastifyInstance, deps: WhepRouteDeps): void {
+  const { whep, tokens } = deps;
+  const links = iceLinks(deps.iceServers);
+  const rateLimit = { max: deps.rateLimit, timeWindow: 60_000 };
+
+  app.options<{ Params: Params }>('/:app/:name/whep', async (req, reply) => {
+    streamPath(req.params);
+    cors(reply);
+    void reply
+      .code(204)
+      .header('Accept-Post', 'application/sdp')
+      .header('Allow', 'OPTIONS, POST')
+      .header('Access-Control-Allow-Methods', 'OPTIONS, POST, PATCH, DELETE')
+      .header('Access-Control-Allow-Headers', 'Authorization, Content-Type, If-Match');
+    if (links.length) void reply.header('Link', links);
+    return reply.send();
+  });
+
+  app.post<{ Params: Params; Body: string }>(
+    '/:app/:name/whep',
+    { config: { rateLimit } },
+    async (req, reply) => {
+      const path = streamPath(req.params);
+      cors(reply);
+      if (!/^application\/sdp\b/i.test(req.headers['content-type'] ?? '')) {
+        throw new AirError('UNSUPPORTED_MEDIA_TYPE', 'The offer must be sent as application/sdp.');
+      }
+      await tokens.authorize(requestToken(req), path, 'read');
+      const { session, answer } = await whep.create(path, req.body);
+      void reply
+        .code(201)
+        .type('application/sdp')
+        .header('Location', `/${path}/whep/${session.id}`)
+        .header('ETag', session.etag)
+        .header('Accept-Patch', 'application/trickle-ice-sdpfrag');
+      if (links.length) void reply.header('Link', links);
+      return reply.send(answer);
+    },
+  );
+
+  app.patch<{ Params: Params; Body: string }>(
+    '/:app/:name/whep/:id',
+    { config: { rateLimit } },
+    async (req, reply) => {
+      const path = streamPath(req.params);
+      cors(reply);
+      await tokens.authorize(requestToken(req), path, 'read');
+      const session = whep.get(path, req.params.id ?? '');
+      if (!/^application\/trickle-ice-sdpfrag\b/i.test(req.headers['content-type'] ?? '')) {
+        throw new AirError('UNSUPPORTED_MEDIA_TYPE', 'Send candidates as application/trickle-ice-sdpfrag.');
+      }
+      const ifMatch = req.headers['if-match'];
+      if (ifMatch && ifMatch !== '*' && ifMatch !== session.etag) throw new AirError('ETAG_MISMATCH');
+      await session.addCandidates(req.body);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: Params }>('/:app/:name/whep/:id', { config: { rateLimit } }, async (req, reply) => {
+    const path = streamPath(req.params);
+    cors(reply);
+    await tokens.authorize(requestToken(req), path, 'read');
+    whep.delete(path, req.params.id ?? '');
+    return reply.code(200).send();
+  });
+}
