@@ -1,3 +1,4 @@
+import { NAL_IDR, NAL_SPS, nalType } from '../../protocol/h264/nal.ts';
 import { packetizeH264 } from '../../protocol/rtp/h264-packetizer.ts';
 import { RtpSequencer } from '../../protocol/rtp/sequencer.ts';
 import type { Stream } from '../../stream/stream.ts';
@@ -26,9 +27,24 @@ export class RtpTap {
   private readonly video = new RtpSequencer(90000);
   private readonly audio = new RtpSequencer(48000);
   private readonly remove: () => void;
+  private readonly stream: Stream;
 
   constructor(stream: Stream) {
+    this.stream = stream;
     this.remove = stream.addTap((au) => this.process(au));
+  }
+
+  /**
+   * The NAL units to send for a video frame. RTMP (FLV) carries SPS/PPS out of band, in the
+   * sequence header; a browser needs them in band before an IDR, so they are put in front of
+   * every IDR frame that lacks them.
+   */
+  private videoNalus(au: AccessUnit): readonly Uint8Array[] {
+    const v = this.stream.video;
+    if (!v || !au.data.some((n) => nalType(n) === NAL_IDR) || au.data.some((n) => nalType(n) === NAL_SPS)) {
+      return au.data;
+    }
+    return [v.sps, v.pps, ...au.data];
   }
 
   /** Packetises one access unit and hangs the packets on its memo. */
@@ -38,7 +54,7 @@ export class RtpTap {
     if (au.codec === 'h264') {
       seq = this.video;
       try {
-        payloads = packetizeH264(au.data, MTU);
+        payloads = packetizeH264(this.videoNalus(au), MTU);
       } catch {
         return;
       }
