@@ -102,7 +102,7 @@ export async function startNode(cfg: Config, logger: Logger): Promise<RunningNod
     ready = false;
     await rtmp.close();
     whep.close();
-    audio.close();
+    await audio.close();
     registry.close();
     await http.close();
   };

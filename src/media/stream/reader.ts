@@ -69,7 +69,8 @@ export class Reader {
       this.dropped += this.queue.length + 1;
       this.overflows++;
       this.queue.length = 0;
-      if (!(au.codec === 'h264' && au.key)) {
+      // Video readers resume at the next keyframe; audio-only readers resume at once.
+      if (this.codecs.has('h264') && !(au.codec === 'h264' && au.key)) {
         this.waitKey = true;
         return;
       }

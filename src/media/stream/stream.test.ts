@@ -69,6 +69,27 @@ describe('stream model', () => {
     reg.close();
   });
 
+  it('an audio-only reader that overflows resumes with the next audio frame (regression)', async () => {
+    const reg = new StreamRegistry({ reconnectGraceMs: 1000 });
+    const pub = reg.publish('live/a', info);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const got: number[] = [];
+    const r = pub.stream.addReader({ codecs: new Set(['aac']), maxQueue: 2 }, async (au) => {
+      got.push(au.dts);
+      await gate;
+    });
+    for (let i = 0; i < 6; i++) pub.write(sound(i * 20));
+    release();
+    await tick();
+    pub.write(sound(200));
+    await tick();
+    await tick();
+    expect(r.overflows).toBeGreaterThan(0);
+    expect(got.at(-1)).toBe(200);
+    reg.close();
+  });
+
   it('refuses a second publisher while one is live', () => {
     const reg = new StreamRegistry({ reconnectGraceMs: 1000 });
     reg.publish('live/a', info);
