@@ -55,6 +55,30 @@ describe('config', () => {
     ).toThrow(/webrtcPortMin/);
   });
 
+  it('selects PGlite by default and PostgreSQL from DATABASE_URL or AIRCLASS_DATABASE_URL', () => {
+    expect(loadConfig({ env: {} }).databaseUrl).toBe('');
+    const file = yaml('databaseUrl: postgres://file@db/a\n');
+    expect(loadConfig({ file, env: {} }).databaseUrl).toBe('postgres://file@db/a');
+    // The conventional DATABASE_URL beats the file; an empty one is ignored.
+    expect(loadConfig({ file, env: { DATABASE_URL: 'postgres://plain@db/b' } }).databaseUrl).toBe(
+      'postgres://plain@db/b',
+    );
+    expect(loadConfig({ file, env: { DATABASE_URL: '' } }).databaseUrl).toBe('postgres://file@db/a');
+    // AIRCLASS_DATABASE_URL beats DATABASE_URL (even when empty: back to PGlite); the CLI beats both.
+    const both = { DATABASE_URL: 'postgres://plain@db/b', AIRCLASS_DATABASE_URL: 'postgresql://ours@db/c' };
+    expect(loadConfig({ file, env: both }).databaseUrl).toBe('postgresql://ours@db/c');
+    expect(loadConfig({ env: { ...both, AIRCLASS_DATABASE_URL: '' } }).databaseUrl).toBe('');
+    expect(loadConfig({ env: both, overrides: { databaseUrl: 'postgres://cli@db/d' } }).databaseUrl).toBe(
+      'postgres://cli@db/d',
+    );
+  });
+
+  it('names both variables for a bad database URL', () => {
+    expect(() => loadConfig({ env: { DATABASE_URL: 'mysql://x@y/z' } })).toThrow(
+      /databaseUrl.*AIRCLASS_DATABASE_URL or DATABASE_URL/,
+    );
+  });
+
   it('reads ICE servers from JSON in the environment', () => {
     const c = loadConfig({
       env: { AIRCLASS_ICE_SERVERS: '[{"urls":"turn:turn.example:3478","username":"u","credential":"p"}]' },

@@ -9,6 +9,14 @@ import { ConfigSchema, type Config } from './schema.ts';
 /** Environment variables with the AIRCLASS_ prefix that are not configuration keys. */
 const NON_CONFIG_ENV = new Set(['AIRCLASS_CONFIG', 'AIRCLASS_ADMIN_PASSWORD']);
 
+/**
+ * Conventional environment variables without the AIRCLASS_ prefix, read as configuration keys.
+ * Precedence, lowest first: defaults → file → these (e.g. DATABASE_URL) → AIRCLASS_* (e.g.
+ * AIRCLASS_DATABASE_URL) → CLI overrides. An empty value counts as unset here (an explicit
+ * AIRCLASS_DATABASE_URL="" still selects PGlite over a file's or DATABASE_URL's server).
+ */
+const PLAIN_ENV: Readonly<Record<string, string>> = { DATABASE_URL: 'databaseUrl', REDIS_URL: 'redisUrl' };
+
 /** Where configuration came from, for the error message. */
 type Source = 'file' | 'env' | 'cli';
 
@@ -70,8 +78,9 @@ function merge(target: Record<string, unknown>, src: Record<string, unknown>, so
 }
 
 /**
- * Loads the configuration: defaults → optional YAML file → AIRCLASS_* environment → CLI
- * overrides; validates it (an unknown or bad key is an error that names it) and freezes it.
+ * Loads the configuration: defaults → optional YAML file → plain environment (DATABASE_URL,
+ * REDIS_URL) → AIRCLASS_* environment → CLI overrides; validates it (an unknown or bad key is
+ * an error that names it) and freezes it.
  */
 export function loadConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
@@ -95,6 +104,10 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   }
 
   const fromEnv: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(PLAIN_ENV)) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') fromEnv[key] = coerce(key, raw);
+  }
   for (const [name, raw] of Object.entries(env)) {
     if (!name.startsWith('AIRCLASS_') || NON_CONFIG_ENV.has(name) || raw === undefined) continue;
     const key = envKeyToConfigKey(name.slice('AIRCLASS_'.length));
@@ -107,7 +120,8 @@ export function loadConfig(opts: LoadOptions = {}): Config {
   const first = Value.Errors(ConfigSchema, cfg).First();
   if (first) {
     const key = first.path.replace(/^\//, '').split('/')[0] ?? '';
-    const shown = key ? `"${key}" (${configKeyToEnv(key)})` : 'the configuration';
+    const envNames = [configKeyToEnv(key), ...Object.keys(PLAIN_ENV).filter((n) => PLAIN_ENV[n] === key)];
+    const shown = key ? `"${key}" (${envNames.join(' or ')})` : 'the configuration';
     throw new AirError('CONFIG_INVALID', `Invalid ${shown}: ${first.message} at ${first.path}.`);
   }
   const c = cfg as Config;

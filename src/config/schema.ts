@@ -11,6 +11,8 @@ const IceServer = Type.Object(
 );
 
 const Port = Type.Integer({ minimum: 0, maximum: 65535 });
+/** A lifetime such as "30m", "12h" or "7d". */
+const Ttl = Type.String({ pattern: '^[0-9]+\\s*(s|m|h|d)$' });
 
 /**
  * Every configuration key, flat (so that a key reads the same in `airclass.yaml`, in
@@ -67,6 +69,48 @@ export const ConfigSchema = Type.Object(
     ]),
     /** Default lifetime of tokens made by `airclass token`, e.g. "2h". */
     tokenTtl: Type.String({ pattern: '^[0-9]+\\s*(s|m|h|d)$' }),
+    /**
+     * PostgreSQL server, e.g. "postgres://user:pass@host:5432/airclass"; empty = embedded PGlite
+     * in `<dataDir>/db`. Also read from DATABASE_URL (see load.ts for the precedence).
+     */
+    databaseUrl: Type.Union([Type.Literal(''), Type.String({ pattern: '^postgres(ql)?://' })]),
+    /**
+     * Public base URL of the HTTP server as browsers reach it (join links, QR codes, WHEP and
+     * WebSocket URLs), e.g. "https://class.school.kr"; empty = http://<publicHost>:<httpPort>.
+     */
+    publicUrl: Type.Union([Type.Literal(''), Type.String({ pattern: '^https?://[^/?#]+/?$' })]),
+    /** Email of the admin account made on first start (password: AIRCLASS_ADMIN_PASSWORD). */
+    adminEmail: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$' }),
+    /** Lifetime of a teacher's or admin's sign-in session (cookie and Bearer token). */
+    sessionTtl: Ttl,
+    /** Lifetime of the token a student gets from joining a class. */
+    studentTokenTtl: Ttl,
+    /** Lifetime of a monitor share link. */
+    monitorLinkTtl: Ttl,
+    /** Join attempts per minute per address (429 with Retry-After past it). */
+    joinRateLimit: Type.Integer({ minimum: 1 }),
+    /** Sign-in attempts per minute per address (429 with Retry-After past it). */
+    loginRateLimit: Type.Integer({ minimum: 1 }),
+    /**
+     * Origins allowed to call /api from other sites (CORS, with credentials); "*" allows any
+     * origin without credentials. Empty = same origin only.
+     */
+    corsOrigins: Type.Array(Type.String({ pattern: '^(\\*|https?://[^/?#]+)$' })),
+    /**
+     * Redis server for the bus, presence and recent class events shared by control-plane
+     * replicas, e.g. "redis://127.0.0.1:6379"; empty = in-process. Also read from REDIS_URL.
+     */
+    redisUrl: Type.Union([Type.Literal(''), Type.String({ pattern: '^rediss?://' })]),
+    /** Put before every Redis key and channel name (deployments sharing a Redis apart). */
+    redisPrefix: Type.String({ pattern: '^[A-Za-z0-9_.:-]{0,64}$' }),
+    /** Largest WebSocket message accepted, bytes (a bigger frame closes that socket, 1009). */
+    wsMaxMessageBytes: Type.Integer({ minimum: 256, maximum: 1048576 }),
+    /** Sustained WebSocket messages per second per socket (past it: error RATE_LIMITED). */
+    wsMessagesPerSecond: Type.Number({ exclusiveMinimum: 0 }),
+    /** WebSocket messages a socket may send in a burst above the sustained rate. */
+    wsMessageBurst: Type.Integer({ minimum: 1 }),
+    /** Recent class events kept per class for reconnecting clients (`/ws?since=`). */
+    wsHistorySize: Type.Integer({ minimum: 10, maximum: 100000 }),
   },
   { additionalProperties: false },
 );

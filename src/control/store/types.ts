@@ -92,12 +92,16 @@ export interface ClassRepo {
    * control-plane replica shares one sequence).
    */
   nextSeq(classId: string): Promise<number>;
+  /** The last sequence number handed out for the class (0 before the first); undefined if unknown. */
+  currentSeq(classId: string): Promise<number | undefined>;
 }
 
 /** Attendance. */
 export interface ParticipantRepo {
   join(p: { classId: string; name: string; role: ParticipantRole }): Promise<Participant>;
   leave(id: string): Promise<void>;
+  /** Closes every open attendance of a class (class ended, process restart); returns how many. */
+  leaveAll(classId: string): Promise<number>;
   byId(id: string): Promise<Participant | undefined>;
   listByClass(classId: string): Promise<Participant[]>;
 }
@@ -118,5 +122,7 @@ export interface Store {
   classes: ClassRepo;
   participants: ParticipantRepo;
   chat: ChatRepo;
+  /** Resolves when the database answers (for `/ready`); rejects with `DB_UNAVAILABLE` otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
