@@ -6,7 +6,6 @@ import { loadOrCreateKeys } from './control/auth/keys.ts';
 import { ACTIONS, ROLES, TokenService, type MediaAction, type Role } from './control/auth/tokens.ts';
 import { isAirError } from './shared/errors.ts';
 import { createLogger } from './shared/logger.ts';
-import { startNode } from './main.ts';
 
 const USAGE = `Usage: airclass <command> [options]
 
@@ -61,6 +60,8 @@ async function token(values: Record<string, unknown>): Promise<void> {
 async function start(values: Record<string, unknown>): Promise<void> {
   const cfg = config(values);
   const logger = createLogger({ level: cfg.logLevel });
+  // Loaded here so that `airclass token` does not pay for the whole server's imports.
+  const { startNode } = await import('./main.ts');
   const node = await startNode(cfg, logger);
   process.stdout.write(node.banner() + '\n');
   let stopping = false;
