@@ -28,6 +28,24 @@ describe('stream model', () => {
     reg.close();
   });
 
+  it('replays only the codecs asked for from the GOP', async () => {
+    const reg = new StreamRegistry({ reconnectGraceMs: 1000 });
+    const pub = reg.publish('live/a', info);
+    pub.write(frame(0, true));
+    pub.write(sound(10));
+    pub.write(frame(33));
+    const got: string[] = [];
+    pub.stream.addReader(
+      { codecs: new Set(['h264', 'aac']) },
+      (au) => void got.push(`${au.codec}@${au.dts}`),
+      new Set(['h264']),
+    );
+    pub.write(sound(40));
+    await tick();
+    expect(got).toEqual(['h264@0', 'h264@33', 'aac@40']);
+    reg.close();
+  });
+
   it('a reader without GOP replay starts at the next keyframe', async () => {
     const reg = new StreamRegistry({ reconnectGraceMs: 1000 });
     const pub = reg.publish('live/a', info);

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { AirError } from '../../shared/errors.ts';
 import { Reader, type AccessUnitSink, type ReaderOptions } from './reader.ts';
-import { accessUnit, type AccessUnit, type AudioTrack, type VideoTrack } from './types.ts';
+import { accessUnit, type AccessUnit, type AudioTrack, type Codec, type VideoTrack } from './types.ts';
 
 /** State of a path: nobody publishing, live, or waiting for a dropped publisher to return. */
 export type StreamState = 'idle' | 'live' | 'waiting';
@@ -182,12 +182,18 @@ export class Stream extends EventEmitter<StreamEvents> {
 
   /**
    * Attaches a reader. With `replayGop` the reader first gets the cached GOP (so a viewer
-   * starts at once from a keyframe); otherwise it starts at the next keyframe.
+   * starts at once from a keyframe) — all of it, or only the codecs in the given set; otherwise
+   * it starts at the next keyframe.
    */
-  addReader(opts: ReaderOptions, sink: AccessUnitSink, replayGop = true): Reader {
+  addReader(
+    opts: ReaderOptions,
+    sink: AccessUnitSink,
+    replayGop: boolean | ReadonlySet<Codec> = true,
+  ): Reader {
     const reader = new Reader(opts, sink, (r) => this.readers.delete(r));
-    if (replayGop) for (const au of this.gop) reader.push(au);
-    else if (opts.codecs.has('h264')) reader.skipToKeyframe();
+    if (replayGop) {
+      for (const au of this.gop) if (replayGop === true || replayGop.has(au.codec)) reader.push(au);
+    } else if (opts.codecs.has('h264')) reader.skipToKeyframe();
     this.readers.add(reader);
     return reader;
   }

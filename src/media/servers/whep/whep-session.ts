@@ -4,7 +4,7 @@ import { AirError } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/logger.ts';
 import type { Reader } from '../../stream/reader.ts';
 import type { Stream } from '../../stream/stream.ts';
-import type { AccessUnit } from '../../stream/types.ts';
+import type { AccessUnit, Codec } from '../../stream/types.ts';
 import { rtpOf } from './rtp-tap.ts';
 
 /** What a session needs from its server. */
@@ -24,6 +24,7 @@ export interface WhepSessionOptions {
   onConnected: (s: WhepSession) => void;
 }
 
+const REPLAY_CODECS: ReadonlySet<Codec> = new Set(['h264']);
 const H264_IN_OFFER = /^a=rtpmap:\d+ H264\/90000/im;
 
 /**
@@ -128,7 +129,10 @@ export class WhepSession {
         label: `whep:${this.id.slice(0, 8)}`,
       },
       (au) => this.send(au),
-      true,
+      // Video from the last GOP so the picture appears at once; audio starts live. A replayed
+      // burst of audio cannot be skipped by the browser: it would sit in its jitter buffer
+      // (measured: ≈1.2 s with a 2 s GOP) and hold the picture back with it for lip sync.
+      REPLAY_CODECS,
     );
     this.opts.onConnected(this);
   }
