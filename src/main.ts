@@ -4,7 +4,12 @@ import type { FastifyInstance } from 'fastify';
 import { ports, type Config } from './config/schema.ts';
 import { loadOrCreateKeys } from './control/auth/keys.ts';
 import { TokenService } from './control/auth/tokens.ts';
+import { ensureAdmin } from './control/auth/bootstrap.ts';
+import { bridgeStreamEvents } from './control/classroom/events.ts';
+import { createClassroom } from './control/classroom/wiring.ts';
+import { openStore, type DrizzleStore } from './control/store/db.ts';
 import { buildApp } from './control/http/app.ts';
+import { openClassChannel, type ClassChannel } from './control/ws/channel.ts';
 import { RtmpServer } from './media/servers/rtmp/rtmp-server.ts';
 import { WhepServer } from './media/servers/whep/whep-server.ts';
 import { StreamRegistry } from './media/stream/registry.ts';
@@ -19,6 +24,10 @@ export interface RunningNode {
   readonly registry: StreamRegistry;
   readonly whep: WhepServer;
   readonly tokens: TokenService;
+  /** The database (PGlite in the data dir, or PostgreSQL from DATABASE_URL). */
+  readonly store: DrizzleStore;
+  /** The class channel: /ws sockets, the bus (in-process or Redis), lifecycle events. */
+  readonly channel: ClassChannel;
   /** The URLs a person needs, as printed on start. */
   readonly urls: { http: string; rtmp: string; watch: string };
   banner(): string;
@@ -35,12 +44,63 @@ export function publicHost(cfg: Config): string {
   return '127.0.0.1';
 }
 
+/** What `startNode` takes besides the config (secrets that are not configuration). */
+export interface StartOptions {
+  /** Password of the admin made on first start (AIRCLASS_ADMIN_PASSWORD); else generated. */
+  adminPassword?: string;
+  /** Where a generated admin password is shown once; default stdout. Never the log. */
+  print?: (text: string) => void;
+}
+
 /** The composition root: constructs every part from the config and starts the listeners. */
-export async function startNode(cfg: Config, logger: Logger): Promise<RunningNode> {
+export async function startNode(cfg: Config, logger: Logger, opts: StartOptions = {}): Promise<RunningNode> {
   const p = ports(cfg);
   mkdirSync(cfg.dataDir, { recursive: true });
   const keys = await loadOrCreateKeys(cfg.dataDir);
   const tokens = new TokenService(keys);
+  const host = publicHost(cfg);
+  const httpUrl = cfg.publicUrl ? cfg.publicUrl.replace(/\/+$/, '') : `http://${host}:${p.http}`;
+  const rtmpUrl = `rtmp://${host}:${p.rtmp}/live`;
+  const store = await openStore({ databaseUrl: cfg.databaseUrl || undefined, dataDir: cfg.dataDir, logger });
+  try {
+    await ensureAdmin({
+      users: store.users,
+      email: cfg.adminEmail,
+      password: opts.adminPassword ?? process.env.AIRCLASS_ADMIN_PASSWORD,
+      print: opts.print ?? ((text) => process.stdout.write(text + '\n')),
+      logger,
+    });
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  let channel: ClassChannel;
+  try {
+    channel = await openClassChannel({
+      redisUrl: cfg.redisUrl,
+      redisPrefix: cfg.redisPrefix,
+      historySize: cfg.wsHistorySize,
+      maxMessageBytes: cfg.wsMaxMessageBytes,
+      limits: { perSecond: cfg.wsMessagesPerSecond, burst: cfg.wsMessageBurst },
+      store,
+      // Called per socket, after the classroom below exists.
+      authenticate: (token) => classroom.authenticator.authenticateToken(token),
+      allowedOrigins: cfg.corsOrigins,
+      logger,
+    });
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  const events = channel.events;
+  const classroom = createClassroom({
+    cfg,
+    store,
+    tokens,
+    urls: { http: httpUrl, rtmp: rtmpUrl },
+    events,
+    logger,
+  });
   const registry = new StreamRegistry({ reconnectGraceMs: cfg.reconnectGraceMs });
   registry.on('publish', (s) => {
     if (s.listenerCount('warning') === 0) {
@@ -77,12 +137,9 @@ export async function startNode(cfg: Config, logger: Logger): Promise<RunningNod
     registry,
     logger: logger.child({ part: 'rtmp' }),
     limits: { maxConnections: cfg.rtmpMaxConnections, maxMessageSize: cfg.rtmpMaxMessageSize },
-    authorize: async ({ app, name, query }) => {
-      const path = `${app}/${name}`;
-      await tokens.authorize(query.get('token') ?? query.get('jwt') ?? undefined, path, 'publish');
-      return { path };
-    },
+    authorize: classroom.publishAuthorizer,
   });
+  bridgeStreamEvents(registry, events);
 
   let ready = false;
   const http = await buildApp({
@@ -96,6 +153,15 @@ export async function startNode(cfg: Config, logger: Logger): Promise<RunningNod
     audio: () => audio.status(),
     ready: () => ready,
     startedAt: Date.now(),
+    api: classroom.api,
+    ws: channel.routes,
+  }).catch(async (e: unknown) => {
+    whep.close();
+    await audio.close().catch(() => undefined);
+    registry.close();
+    await channel.close().catch(() => undefined);
+    await store.close().catch(() => undefined);
+    throw e;
   });
 
   const closeAll = async (): Promise<void> => {
@@ -104,7 +170,9 @@ export async function startNode(cfg: Config, logger: Logger): Promise<RunningNod
     whep.close();
     await audio.close();
     registry.close();
+    await channel.close();
     await http.close();
+    await store.close();
   };
   try {
     await rtmp.listen(p.rtmp, cfg.host);
@@ -115,11 +183,10 @@ export async function startNode(cfg: Config, logger: Logger): Promise<RunningNod
   }
   ready = true;
 
-  const host = publicHost(cfg);
   const urls = {
-    http: `http://${host}:${p.http}`,
-    rtmp: `rtmp://${host}:${p.rtmp}/live`,
-    watch: `http://${host}:${p.http}/watch/live/<name>?jwt=<token>`,
+    http: httpUrl,
+    rtmp: rtmpUrl,
+    watch: `${httpUrl}/watch/live/<name>?jwt=<token>`,
   };
   logger.info({ http: urls.http, rtmp: redactUrl(urls.rtmp), audio: audio.status() }, 'AirClass started');
 
@@ -130,13 +197,16 @@ export async function startNode(cfg: Config, logger: Logger): Promise<RunningNod
     registry,
     whep,
     tokens,
+    store,
+    channel,
     urls,
     banner: () =>
       [
         'AirClass is running.',
         `  HTTP        ${urls.http}   (health: ${urls.http}/health)`,
-        `  RTMP        ${urls.rtmp}/<name>?token=<publish token>`,
-        `              (OBS / Android apps: server ${urls.rtmp}, stream key <name>?token=<publish token>)`,
+        `  Sign in     ${urls.http}/docs (API)   admin: ${cfg.adminEmail}`,
+        `  RTMP        server ${urls.rtmp}   stream key: the class's key (POST /api/classes)`,
+        `              or ${urls.rtmp}/<name>?token=<publish token>`,
         `  Watch page  ${urls.watch}`,
         `  WHEP        ${urls.http}/live/<name>/whep`,
         `  Tokens      npm run airclass -- token --role teacher --path live/<name> --action publish` +

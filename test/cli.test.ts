@@ -84,7 +84,7 @@ describe('airclass CLI', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     while (!out.includes('Watch page') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(out).toContain(`:${8000 + k}`);
     expect(out).toContain(`rtmp://`);

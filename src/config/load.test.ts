@@ -79,6 +79,24 @@ describe('config', () => {
     );
   });
 
+  it('selects the in-process bus by default and Redis from REDIS_URL or AIRCLASS_REDIS_URL', () => {
+    expect(loadConfig({ env: {} })).toMatchObject({ redisUrl: '', redisPrefix: 'airclass:' });
+    expect(loadConfig({ env: { REDIS_URL: 'redis://127.0.0.1:6379' } }).redisUrl).toBe(
+      'redis://127.0.0.1:6379',
+    );
+    expect(loadConfig({ env: { REDIS_URL: '' } }).redisUrl).toBe('');
+    const both = {
+      REDIS_URL: 'redis://a:6379',
+      AIRCLASS_REDIS_URL: 'rediss://b:6380',
+      AIRCLASS_REDIS_PREFIX: 'run1:',
+    };
+    expect(loadConfig({ env: both })).toMatchObject({ redisUrl: 'rediss://b:6380', redisPrefix: 'run1:' });
+    expect(() => loadConfig({ env: { REDIS_URL: 'http://x' } })).toThrow(
+      /redisUrl.*AIRCLASS_REDIS_URL or REDIS_URL/,
+    );
+    expect(() => loadConfig({ env: { AIRCLASS_REDIS_PREFIX: 'a b' } })).toThrow(/redisPrefix/);
+  });
+
   it('reads ICE servers from JSON in the environment', () => {
     const c = loadConfig({
       env: { AIRCLASS_ICE_SERVERS: '[{"urls":"turn:turn.example:3478","username":"u","credential":"p"}]' },

@@ -26,6 +26,9 @@ export async function freeOffset(): Promise<number> {
   throw new Error('no free port offset');
 }
 
+/** The admin password of every test node (its email is the default, admin@airclass.local). */
+export const TEST_ADMIN_PASSWORD = 'test-admin-password';
+
 /** An in-process AirClass node on free ports and a temporary data dir. */
 export interface TestNode {
   node: RunningNode;
@@ -54,7 +57,9 @@ export async function startTestNode(
       ...overrides,
     },
   });
-  const node = await startNode(cfg, createLogger({ level: cfg.logLevel }));
+  const node = await startNode(cfg, createLogger({ level: cfg.logLevel }), {
+    adminPassword: TEST_ADMIN_PASSWORD,
+  });
   return {
     node,
     http: `http://127.0.0.1:${cfg.httpPort + portOffset}`,

@@ -152,7 +152,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
       })()),
   };
 
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
+  const deadline = Date.now() + (opts.readyTimeoutMs ?? 90_000);
   let exitCode: number | undefined;
   void exited.then((code) => (exitCode = code));
   while (Date.now() < deadline) {
@@ -167,5 +167,5 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
     await new Promise((r) => setTimeout(r, 150));
   }
   await server.stop();
-  throw new Error(`airclass start not ready within ${opts.readyTimeoutMs ?? 30_000} ms:\n${tail}`);
+  throw new Error(`airclass start not ready within ${opts.readyTimeoutMs ?? 90_000} ms:\n${tail}`);
 }

@@ -38,4 +38,41 @@ describe('keys and tokens', () => {
     const expired = await mine.sign({ sub: 'x', role: 'teacher', path: 'live/a', actions: ['read'] }, '-1s');
     await expect(mine.authorize(expired, 'live/a', 'read')).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
   });
+
+  it('gives a student one token for the API and for reading the class path', async () => {
+    const svc = new TokenService(await loadOrCreateKeys(mkdtempSync(join(tmpdir(), 'airclass-keys-'))));
+    const t = await svc.signAccess(
+      {
+        sub: 'p1',
+        role: 'student',
+        classId: 'c1',
+        name: '민지',
+        media: { path: 'live/c1', actions: ['read'] },
+      },
+      '1h',
+    );
+    await expect(svc.verifyAccess(t)).resolves.toEqual({
+      sub: 'p1',
+      role: 'student',
+      classId: 'c1',
+      name: '민지',
+      media: { path: 'live/c1', actions: ['read'] },
+    });
+    await expect(svc.authorize(t, 'live/c1', 'read')).resolves.toMatchObject({ classId: 'c1' });
+    await expect(svc.authorize(t, 'live/c1', 'publish')).rejects.toMatchObject({ code: 'TOKEN_SCOPE' });
+    await expect(svc.authorize(t, 'live/c2', 'read')).rejects.toMatchObject({ code: 'TOKEN_SCOPE' });
+  });
+
+  it('keeps session tokens out of media and media tokens out of the API', async () => {
+    const svc = new TokenService(await loadOrCreateKeys(mkdtempSync(join(tmpdir(), 'airclass-keys-'))));
+    const session = await svc.signAccess({ sub: 'u1', role: 'teacher' }, '1h');
+    await expect(svc.verifyAccess(session)).resolves.toEqual({ sub: 'u1', role: 'teacher' });
+    await expect(svc.verify(session)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    const media = await svc.sign({ sub: 'x', role: 'admin', path: 'live/a', actions: ['read'] }, '1h');
+    await expect(svc.verifyAccess(media)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    const noClass = await svc.signAccess({ sub: 'm', role: 'monitor' }, '1h');
+    await expect(svc.verifyAccess(noClass)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+    const expired = await svc.signAccess({ sub: 'u1', role: 'admin' }, '-1s');
+    await expect(svc.verifyAccess(expired)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
+  });
 });

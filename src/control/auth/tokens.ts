@@ -22,8 +22,38 @@ export interface MediaClaims {
   classId?: string;
 }
 
+/**
+ * Claims of an API/session token (audience `airclass-api`): who the caller is, for the HTTP API
+ * and the WebSocket. Teachers and admins get one from sign-in (sub = user id); a student gets
+ * one from `POST /api/join` (sub = participant id, class, name); a monitor from a share link.
+ * A student's and a monitor's token also carry `media` — read on `live/<classId>` — and then
+ * hold both audiences, so the one token plays WHEP and calls the API and /ws.
+ */
+export interface AccessClaims {
+  sub: string;
+  role: Role;
+  /** The one class a student or monitor token is for. */
+  classId?: string;
+  /** Display name (students). */
+  name?: string;
+  /** Media scope carried in the same token: read on the class path. */
+  media?: { path: string; actions: MediaAction[] };
+}
+
 const ISSUER = 'airclass';
 const AUDIENCE = 'airclass-media';
+/** Audience of API/session tokens. */
+export const API_AUDIENCE = 'airclass-api';
+/** Audience of media tokens (WHEP, WHIP, RTMP `?token=`). */
+export const MEDIA_AUDIENCE = AUDIENCE;
+
+/** Seconds in a lifetime such as "30m", "12h" or "7d" (the config's TTL format). */
+export function ttlSeconds(ttl: string): number {
+  const m = /^([0-9]+)\s*(s|m|h|d)$/.exec(ttl.trim());
+  if (!m) throw new AirError('CONFIG_INVALID', `Bad lifetime "${ttl}".`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[m[2] as 's' | 'm' | 'h' | 'd'];
+  return Number(m[1]) * unit;
+}
 
 /** Signs and verifies tokens with the node's Ed25519 key; verifies locally against the JWKS. */
 export class TokenService {
@@ -84,6 +114,60 @@ export class TokenService {
       actions: act as MediaAction[],
       classId: typeof payload.cls === 'string' ? payload.cls : undefined,
     };
+  }
+
+  /**
+   * Signs an API/session token valid for `ttl`. With `media`, the token also holds the media
+   * audience and the path/actions claims that `verify`/`authorize` check.
+   */
+  async signAccess(claims: AccessClaims, ttl: string): Promise<string> {
+    const payload: JWTPayload = { role: claims.role };
+    if (claims.classId) payload.cls = claims.classId;
+    if (claims.name) payload.name = claims.name;
+    if (claims.media) {
+      payload.path = claims.media.path;
+      payload.act = claims.media.actions;
+    }
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: 'EdDSA', kid: this.keys.kid, typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(claims.media ? [API_AUDIENCE, AUDIENCE] : API_AUDIENCE)
+      .setSubject(claims.sub)
+      .setIssuedAt()
+      .setExpirationTime(ttl)
+      .sign(this.keys.privateKey);
+  }
+
+  /**
+   * Verifies an API/session token (signature, issuer, audience `airclass-api`, expiry, claims);
+   * TOKEN_INVALID otherwise. A media-only token is not an API token.
+   */
+  async verifyAccess(token: string): Promise<AccessClaims> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.jwks, {
+        issuer: ISSUER,
+        audience: API_AUDIENCE,
+        algorithms: ['EdDSA'],
+      }));
+    } catch {
+      throw new AirError('TOKEN_INVALID');
+    }
+    const role = payload.role as Role;
+    const cls = typeof payload.cls === 'string' ? payload.cls : undefined;
+    if (typeof payload.sub !== 'string' || !ROLES.includes(role)) throw new AirError('TOKEN_INVALID');
+    if ((role === 'student' || role === 'monitor') && !cls) throw new AirError('TOKEN_INVALID');
+    const claims: AccessClaims = { sub: payload.sub, role };
+    if (cls) claims.classId = cls;
+    if (typeof payload.name === 'string') claims.name = payload.name;
+    const act = payload.act;
+    if (typeof payload.path === 'string' && Array.isArray(act)) {
+      claims.media = {
+        path: payload.path,
+        actions: act.filter((a): a is MediaAction => ACTIONS.includes(a as MediaAction)),
+      };
+    }
+    return claims;
   }
 
   /**

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AirError, ERRORS } from '../../shared/errors.ts';
 
+const JSON_ERRORS = new Set(['FST_ERR_CTP_INVALID_JSON_BODY', 'FST_ERR_CTP_EMPTY_JSON_BODY']);
+
 /** The body of every error response. */
 export interface ErrorBody {
   error: { code: string; message: string };
@@ -19,6 +21,9 @@ export function installErrorHandler(app: FastifyInstance): void {
       e = new AirError('PAYLOAD_TOO_LARGE');
     else if ('code' in err && err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
       e = new AirError('UNSUPPORTED_MEDIA_TYPE');
+    else if ('code' in err && JSON_ERRORS.has(String(err.code))) e = new AirError('INVALID_JSON');
+    else if (err instanceof SyntaxError && 'statusCode' in err && err.statusCode === 400)
+      e = new AirError('INVALID_JSON');
     else if ('validation' in err && err.validation) e = new AirError('VALIDATION', err.message);
     else if ('statusCode' in err && err.statusCode === 429) e = new AirError('RATE_LIMITED');
     else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode < 500) {

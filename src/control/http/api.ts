@@ -1,0 +1,66 @@
+/**
+ * The JSON API under `/api`, in its own Fastify context: CORS for the configured origins,
+ * strict TypeBox validation, the API body limit, and the route groups (auth, users, classes,
+ * join). Everything it uses is built by the composition root and passed in.
+ */
+import type { FastifyInstance } from 'fastify';
+import cors from '@fastify/cors';
+import type { ScryptParams } from '../auth/passwords.ts';
+import type { TokenService } from '../auth/tokens.ts';
+import type { ClassAccess } from '../classroom/access.ts';
+import type { ClassService } from '../classroom/class-service.ts';
+import type { ClassLinks } from '../classroom/links.ts';
+import type { Store } from '../store/types.ts';
+import { authRoutes } from './routes/auth.ts';
+import { classRoutes } from './routes/classes.ts';
+import { joinRoutes } from './routes/join.ts';
+import { userRoutes } from './routes/users.ts';
+import type { Authenticator } from './session.ts';
+import { strictApi } from './validation.ts';
+
+/** What the API routes need. */
+export interface ApiDeps {
+  store: Pick<Store, 'users' | 'participants'>;
+  tokens: TokenService;
+  authenticator: Authenticator;
+  classes: ClassService;
+  access: ClassAccess;
+  links: ClassLinks;
+  /** Lifetime of sign-in sessions, e.g. "12h". */
+  sessionTtl: string;
+  /** Lifetime of legacy media tokens (`POST /api/token`). */
+  mediaTokenTtl: string;
+  /** Join attempts per minute per address. */
+  joinRateLimit: number;
+  /** Sign-in attempts per minute per address. */
+  loginRateLimit: number;
+  /** Origins allowed to call the API cross-origin; "*" = any, without credentials. */
+  corsOrigins: readonly string[];
+  /** scrypt parameters for new passwords (tests lower them). */
+  passwordParams?: ScryptParams;
+}
+
+/** Registers the `/api` context on `app`. */
+export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<void> {
+  await app.register(
+    async (api) => {
+      strictApi(api);
+      // Same-origin only unless origins are configured (then `OPTIONS /api*` answers preflights).
+      if (deps.corsOrigins.length > 0) {
+        const any = deps.corsOrigins.includes('*');
+        await api.register(cors, {
+          origin: any ? '*' : [...deps.corsOrigins],
+          credentials: !any,
+          methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+          allowedHeaders: ['Authorization', 'Content-Type'],
+          maxAge: 600,
+        });
+      }
+      authRoutes(api, deps);
+      userRoutes(api, deps);
+      classRoutes(api, deps);
+      joinRoutes(api, deps);
+    },
+    { prefix: '/api' },
+  );
+}

@@ -1,0 +1,141 @@
+import websocket from '@fastify/websocket';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { AirError } from '../../shared/errors.ts';
+import { canViewClass, type Principal } from '../auth/policy.ts';
+import { SESSION_COOKIE } from '../http/session.ts';
+import type { Actor } from './chat.ts';
+import { ClientSession, type SessionDeps } from './session.ts';
+
+/** What `/ws` is built from. */
+export interface WsRouteDeps {
+  /** Shared by every socket. */
+  session: SessionDeps;
+  /** Verifies an API token (query, Bearer or session cookie) and names its holder. */
+  authenticate(token: string): Promise<Principal>;
+  /** Origins besides the request's own that may open a socket with the session cookie. */
+  allowedOrigins?: readonly string[];
+  /** Largest frame accepted (bytes); a bigger one closes that socket with 1009. */
+  maxMessageBytes: number;
+  /** Called with every session as it opens (tests wait on `ready()`). */
+  onSession?: (s: ClientSession) => void;
+}
+
+const Query = Type.Object(
+  {
+    token: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 4096, description: 'API token (students, monitors)' }),
+    ),
+    classId: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 64,
+        description: 'The class (teachers, admins; others: from the token)',
+      }),
+    ),
+    since: Type.Optional(
+      Type.Integer({ minimum: 0, description: 'Highest seq already seen: replay what came after it' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const DESCRIPTION = [
+  'Open with a WebSocket client (a plain GET answers 426). One JSON object per frame, with a `type`;',
+  'frames over the size limit close the socket (1009). Every class event carries the per-class `seq`;',
+  'reconnect with `since=<highest seq seen>` to get what was missed.',
+  '',
+  'Client → server: `chat.send {text, clientId?}`, `chat.delete {id}` (teacher), `chat.lock {locked}`',
+  '(teacher), `ping {id?}`.',
+  '',
+  'Server → client: `welcome {seq, you, class, roster}`, `replayed {since, count, truncated}`,',
+  '`presence.join {participant}`, `presence.leave {id}`, `chat.message {id, from, text, at, clientId?,',
+  'deleted?}`, `chat.deleted {id}`, `chat.locked {locked}`, `class.started`, `class.ended`,',
+  '`stream.live`, `stream.offline` (`{at, class?, path?}`), `error {code, message, ref?}`, `pong {id?, at}`.',
+].join('\n');
+
+function cookie(req: FastifyRequest, name: string): string | undefined {
+  const parsed = (req as FastifyRequest & { cookies?: Record<string, string | undefined> }).cookies;
+  if (parsed) return parsed[name];
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+/** A socket opened with the cookie must come from our own page (no cross-site hijacking). */
+function checkOrigin(req: FastifyRequest, allowed: readonly string[]): void {
+  const origin = req.headers.origin;
+  const host = req.headers.host;
+  if (!origin) return;
+  if (host && (origin === `http://${host}` || origin === `https://${host}`)) return;
+  if (allowed.includes(origin)) return;
+  throw new AirError('ORIGIN_FORBIDDEN');
+}
+
+/**
+ * Registers `GET /ws`, the class channel (messages in messages.ts). Authentication before the
+ * upgrade, so a refused socket gets a plain HTTP error with a catalogue code (401 TOKEN_*,
+ * 403 FORBIDDEN, 404 CLASS_NOT_FOUND): the token comes from `?token=`, `Authorization:
+ * Bearer`, or the session cookie (same origin only). Students and monitors are in the class of
+ * their token; teachers and admins name it with `?classId=`.
+ */
+export async function wsRoutes(app: FastifyInstance, deps: WsRouteDeps): Promise<void> {
+  await app.register(websocket, {
+    options: { maxPayload: deps.maxMessageBytes, perMessageDeflate: false },
+    errorHandler: (err, socket, req) => {
+      req.log.warn({ err: err.message }, 'websocket handler error');
+      socket.terminate();
+    },
+  });
+  const actors = new WeakMap<FastifyRequest, { actor: Actor; since: number | undefined }>();
+
+  app.route<{ Querystring: Static<typeof Query> }>({
+    method: 'GET',
+    url: '/ws',
+    schema: {
+      tags: ['class channel'],
+      summary: 'The class WebSocket: presence, chat and class events (JSON messages with a "type")',
+      description: DESCRIPTION,
+      querystring: Query,
+    },
+    preHandler: async (req) => {
+      const q = req.query;
+      const bearer = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')?.[1];
+      let token = q.token ?? bearer;
+      if (!token) {
+        token = cookie(req, SESSION_COOKIE);
+        if (token) checkOrigin(req, deps.allowedOrigins ?? []);
+      }
+      if (!token) throw new AirError('TOKEN_MISSING');
+      const p = await deps.authenticate(token);
+      const classId = p.classId ?? q.classId;
+      if (!classId) throw new AirError('VALIDATION', 'querystring/classId: a teacher names the class');
+      if (p.classId && q.classId && q.classId !== p.classId) {
+        throw new AirError('FORBIDDEN', 'The token is for another class.');
+      }
+      // A student's or monitor's token names its class; a teacher's class is looked up for ownership.
+      if (!p.classId) {
+        const cls = await deps.session.classes.byId(classId);
+        if (!cls) throw new AirError('CLASS_NOT_FOUND');
+        if (!canViewClass(p, cls)) throw new AirError('FORBIDDEN');
+      }
+      const name = p.name ?? (p.role === 'monitor' ? 'monitor' : p.role);
+      actors.set(req, { actor: { classId, sub: p.sub, name, role: p.role }, since: q.since });
+    },
+    // A plain GET (no Upgrade header) after authentication.
+    handler: async () => {
+      throw new AirError('UPGRADE_REQUIRED', undefined, { Upgrade: 'websocket' });
+    },
+    wsHandler: (socket, req) => {
+      const a = actors.get(req);
+      if (!a) {
+        socket.close(1011, 'INTERNAL');
+        return;
+      }
+      const s = new ClientSession(socket, a.actor, a.since, deps.session, req.socket);
+      deps.onSession?.(s);
+    },
+  });
+}

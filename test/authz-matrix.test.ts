@@ -1,0 +1,230 @@
+import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { User } from '../src/control/store/types.ts';
+import { PASSWORD, startTestApi, type TestApi } from './helpers/api.ts';
+
+/**
+ * The authorization matrix (issue 3 item 5): every endpoint the app registers × every role ×
+ * own class / other class, against the real app and a real PGlite store. A route without a
+ * row here fails the first test, so a new endpoint cannot ship without deciding who may call
+ * it. Each cell gets a fresh class A (owned by "teacher:own", joined by "student:own",
+ * shared with "monitor:own"); the "other" actors belong to class B.
+ */
+
+const ACTORS = [
+  'anon',
+  'admin',
+  'teacher:own',
+  'teacher:other',
+  'student:own',
+  'student:other',
+  'monitor:own',
+  'monitor:other',
+] as const;
+type Actor = (typeof ACTORS)[number];
+
+/** Expected statuses in ACTORS order. */
+type Row = {
+  route: string;
+  expect: [number, number, number, number, number, number, number, number];
+  /** Extra request parts (body, query, headers) for the cell. */
+  req?: (cell: Cell) => Partial<InjectOptions>;
+  /** Open a WebSocket (`injectWS`) instead of a plain request. */
+  upgrade?: boolean;
+};
+
+interface Cell {
+  classA: { id: string; joinCode: string };
+  n: number;
+}
+
+/** Same status for everyone. */
+const all = (s: number): Row['expect'] => [s, s, s, s, s, s, s, s];
+/** Signed-in API: anonymous 401, then the seven roles. */
+const signedIn = (...s: number[]): Row['expect'] => [401, ...s] as Row['expect'];
+/** Manage the class: admin and its teacher; nobody else. */
+const manage = (ok: number): Row['expect'] => signedIn(ok, ok, 403, 403, 403, 403, 403);
+/** Media routes take media tokens: account sessions are not one (401), own class passes auth. */
+const media = (ownStatus: number): Row['expect'] => [401, 401, 401, 401, ownStatus, 403, ownStatus, 403];
+
+const sdp = { headers: { 'content-type': 'application/sdp' }, payload: 'v=0\r\n' };
+const frag = { headers: { 'content-type': 'application/trickle-ice-sdpfrag' }, payload: 'a=ice-ufrag:x\r\n' };
+
+const ROWS: Row[] = [
+  // Public pages, status and docs.
+  { route: 'GET /', expect: all(200) },
+  { route: 'GET /health', expect: all(200) },
+  { route: 'GET /ready', expect: all(200) },
+  { route: 'GET /.well-known/jwks.json', expect: all(200) },
+  { route: 'GET /web/*', expect: all(200), req: () => ({ url: '/web/i18n.js' }) },
+  { route: 'GET /watch/:app/:name', expect: all(200) },
+  { route: 'GET /join', expect: all(200) },
+  { route: 'GET /login', expect: all(200) },
+  { route: 'GET /console', expect: all(200) },
+  { route: 'GET /monitor', expect: all(200) },
+  { route: 'GET /docs', expect: all(200) },
+  { route: 'GET /docs/json', expect: all(200) },
+  { route: 'GET /docs/yaml', expect: all(200) },
+  { route: 'GET /docs/static/index.html', expect: all(302) }, // swagger-ui redirects to /docs/
+  { route: 'GET /docs/static/swagger-initializer.js', expect: all(200) },
+  { route: 'GET /docs/static/*', expect: all(200), req: () => ({ url: '/docs/static/swagger-ui.css' }) },
+  // WHEP (media tokens).
+  { route: 'OPTIONS /:app/:name/whep', expect: all(204) },
+  { route: 'POST /:app/:name/whep', expect: media(409), req: () => sdp },
+  { route: 'PATCH /:app/:name/whep/:id', expect: media(404), req: () => frag },
+  { route: 'DELETE /:app/:name/whep/:id', expect: media(404) },
+  // Accounts.
+  {
+    route: 'POST /api/auth/login',
+    expect: all(200),
+    req: () => ({ payload: { email: 'admin-matrix@school.test', password: PASSWORD } }),
+  },
+  { route: 'POST /api/auth/logout', expect: all(204) },
+  { route: 'GET /api/auth/me', expect: signedIn(200, 200, 200, 200, 200, 200, 200) },
+  {
+    route: 'POST /api/users',
+    expect: signedIn(201, 403, 403, 403, 403, 403, 403),
+    req: (c) => ({ payload: { email: `new${c.n}@school.test`, name: 'New', password: 'long enough' } }),
+  },
+  { route: 'GET /api/users', expect: signedIn(200, 403, 403, 403, 403, 403, 403) },
+  // Classes.
+  {
+    route: 'POST /api/classes',
+    expect: signedIn(201, 201, 201, 403, 403, 403, 403),
+    req: () => ({ payload: { title: 'New class' } }),
+  },
+  { route: 'GET /api/classes', expect: signedIn(200, 200, 200, 403, 403, 403, 403) },
+  { route: 'GET /api/classes/:id', expect: signedIn(200, 200, 403, 200, 403, 200, 403) },
+  { route: 'POST /api/classes/:id/start', expect: manage(200) },
+  { route: 'POST /api/classes/:id/end', expect: manage(200) },
+  { route: 'POST /api/classes/:id/stream-key', expect: manage(200) },
+  { route: 'GET /api/classes/:id/qr.png', expect: manage(200) },
+  { route: 'GET /api/classes/:id/qr.svg', expect: manage(200) },
+  { route: 'POST /api/classes/:id/monitor-link', expect: manage(201) },
+  { route: 'POST /api/classes/:id/media-token', expect: manage(200) },
+  { route: 'GET /api/classes/:id/participants', expect: signedIn(200, 200, 403, 403, 403, 200, 403) },
+  // The class channel, with a real WebSocket upgrade (101 = the socket opened).
+  {
+    route: 'GET /ws',
+    expect: [401, 101, 101, 403, 101, 403, 101, 403],
+    req: (c) => ({ query: { classId: c.classA.id } }),
+    upgrade: true,
+  },
+  // Join and the legacy token endpoint.
+  {
+    route: 'POST /api/join',
+    expect: all(200),
+    req: (c) => ({ payload: { code: c.classA.joinCode, name: '민지' } }),
+  },
+  {
+    route: 'POST /api/token',
+    expect: manage(200),
+    req: (c) => ({ query: { user_type: 'student', user_id: 's1', action: 'read', stream: c.classA.id } }),
+  },
+];
+
+describe('authorization matrix', () => {
+  let t: TestApi;
+  let teacherOwn: User;
+  const sessions: Partial<Record<Actor, string>> = {};
+  let n = 0;
+
+  beforeAll(async () => {
+    t = await startTestApi();
+    const admin = await t.user('admin', 'admin-matrix@school.test');
+    teacherOwn = await t.user('teacher');
+    const teacherOther = await t.user('teacher');
+    sessions.admin = await t.session(admin);
+    sessions['teacher:own'] = await t.session(teacherOwn);
+    sessions['teacher:other'] = await t.session(teacherOther);
+    const b = await t.classroom.classes.create(teacherOther.id, 'Class B');
+    sessions['student:other'] = (await t.classroom.access.join(b.joinCode, 'Other student')).token;
+    sessions['monitor:other'] = (await t.classroom.access.monitorLink(b, teacherOther.id)).token;
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('has a row for every route the app registers, and no row for a route it does not', () => {
+    const registered = new Set(
+      t.app
+        .routeTable()
+        .filter((r) => r.method !== 'HEAD')
+        .map((r) => `${r.method} ${r.url}`),
+    );
+    const rows = new Set(ROWS.map((r) => r.route));
+    expect(ROWS.length, 'duplicate rows').toBe(rows.size);
+    expect(
+      [...registered].filter((r) => !rows.has(r)),
+      'routes without a matrix row',
+    ).toEqual([]);
+    expect(
+      [...rows].filter((r) => !registered.has(r)),
+      'rows for routes that do not exist',
+    ).toEqual([]);
+  });
+
+  /** A fresh class A with its own student and monitor. */
+  async function freshCell(): Promise<{ cell: Cell; tokens: Partial<Record<Actor, string>> }> {
+    const a = await t.classroom.classes.create(teacherOwn.id, `Class A${++n}`);
+    const tokens = {
+      ...sessions,
+      'student:own': (await t.classroom.access.join(a.joinCode, 'Own student')).token,
+      'monitor:own': (await t.classroom.access.monitorLink(a, teacherOwn.id)).token,
+    };
+    return { cell: { classA: { id: a.id, joinCode: a.joinCode }, n }, tokens };
+  }
+
+  /** The status of a WebSocket upgrade: 101 when the socket opened, else the HTTP status. */
+  async function upgrade(path: string, query: Record<string, string>, token?: string): Promise<number> {
+    const url = `${path}?${new URLSearchParams(query)}`;
+    const headers = token ? { authorization: `Bearer ${token}` } : {};
+    try {
+      const ws = await t.app.injectWS(url, { headers });
+      ws.terminate();
+      return 101;
+    } catch (e) {
+      return Number(/(\d{3})/.exec((e as Error).message)?.[1] ?? 0);
+    }
+  }
+
+  function urlOf(pattern: string, cell: Cell): string {
+    return pattern
+      .replace('/:app/:name/', `/live/${cell.classA.id}/`)
+      .replace('/:app/:name', `/live/${cell.classA.id}`)
+      .replace('/whep/:id', '/whep/no-such-session')
+      .replace(':id', cell.classA.id);
+  }
+
+  it.each(ROWS.map((r) => [r.route, r] as const))('%s', async (_name, row) => {
+    const got: Record<string, number> = {};
+    const want: Record<string, number> = {};
+    for (const [i, actor] of ACTORS.entries()) {
+      const { cell, tokens } = await freshCell();
+      const [method, pattern] = row.route.split(' ') as [InjectOptions['method'], string];
+      const extra = row.req?.(cell) ?? {};
+      if (row.upgrade) {
+        got[actor] = await upgrade(
+          urlOf(pattern, cell),
+          extra.query as Record<string, string>,
+          tokens[actor],
+        );
+        want[actor] = row.expect[i]!;
+        continue;
+      }
+      const res = await t.call({
+        method,
+        url: urlOf(pattern, cell),
+        token: actor === 'anon' ? undefined : tokens[actor],
+        ...extra,
+        headers: { ...(extra.headers ?? {}) },
+      });
+      got[actor] = res.statusCode;
+      want[actor] = row.expect[i]!;
+      if (res.statusCode >= 400 && res.statusCode !== 404 && pattern.startsWith('/api/')) {
+        expect(res.json(), `${actor}: error body`).toHaveProperty('error.code');
+      }
+    }
+    expect(got).toEqual(want);
+  });
+});
