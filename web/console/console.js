@@ -145,4 +145,6 @@ async function boot() {
 $('new-class').addEventListener('submit', createClass);
 $('logout').addEventListener('click', logout);
 $('open-admin').addEventListener('click', () => select('admin'));
+// Leaving: end the preview's WHEP session on the server (keepalive DELETE) and the socket.
+window.addEventListener('pagehide', (e) => !e.persisted && view?.close());
 boot();

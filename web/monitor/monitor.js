@@ -48,4 +48,9 @@ if (token) {
     },
   });
 }
+window.addEventListener('pagehide', (e) => {
+  if (e.persisted) return;
+  preview?.close();
+  chat?.close();
+});
 render();
