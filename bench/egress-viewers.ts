@@ -9,17 +9,20 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import { syncBuiltinESMExports } from 'node:module';
 
-// 2 MB socket receive buffers instead of Linux's 208 kB default: this process runs many
-// viewers on one event loop, and a keyframe burst must not overflow a viewer's socket while
-// the loop serves the others. Set before werift is loaded, as it binds createSocket.
+// Before werift loads (it binds these): 2 MB UDP receive buffers (Linux's 208 kB can overflow
+// on a keyframe while one loop serves many viewers), and no lookup of werift's default STUN
+// server, stun.l.google.com, which it queries even with iceServers: [] (it took 5 s at times).
 const createSocket = dgram.createSocket as (...a: unknown[]) => dgram.Socket;
 dgram.createSocket = ((...a: unknown[]) => {
   const s = createSocket(...a);
-  s.once('listening', () => s.setRecvBufferSize(2 << 20));
-  return s;
+  return s.once('listening', () => s.setRecvBufferSize(2 << 20));
 }) as typeof dgram.createSocket;
+const lookup = dns.promises.lookup as (...a: unknown[]) => Promise<unknown>;
+(dns.promises as { lookup: unknown }).lookup = (host: string, ...a: unknown[]) =>
+  host === 'stun.l.google.com' ? Promise.reject(new Error('no public STUN')) : lookup(host, ...a);
 syncBuiltinESMExports();
 const { RTCDtlsTransport, RTCPeerConnection, RTCRtpCodecParameters, isMedia, isRtcp } =
   await import('werift');
@@ -123,7 +126,7 @@ class Viewer {
   readonly pc: InstanceType<typeof RTCPeerConnection>;
   location: string | null = null;
   connectMs: number | null = null;
-  answerMs: number | null = null;
+  answerMs: number | null = null; // POST → 201, retries included
   connected = false;
   failed = false;
 
@@ -179,6 +182,7 @@ class Viewer {
       .split('\r\n')
       .filter((l) => !l.startsWith('a=candidate:') || / 127\.0\.0\.1 /.test(l))
       .join('\r\n');
+    const t1 = performance.now();
     for (;;) {
       const res = await fetch(url, {
         method: 'POST',
@@ -189,7 +193,7 @@ class Viewer {
         this.location = new URL(res.headers.get('location') ?? '', url).href;
         const answer = await res.text();
         if (!/ 127\.0\.0\.1 \d+ typ host/.test(answer)) throw new Error('answer has no 127.0.0.1 candidate');
-        this.answerMs = performance.now() - t0;
+        this.answerMs = performance.now() - t1;
         await this.pc.setRemoteDescription({ type: 'answer', sdp: answer });
         break;
       }
@@ -207,10 +211,6 @@ class Viewer {
     }
     if (this.pc.connectionState !== 'connected') throw new Error(`connection ${this.pc.connectionState}`);
     this.connectMs = performance.now() - t0;
-  }
-
-  get receiving(): boolean {
-    return this.video.packets > 0 && this.audio.packets > 0;
   }
 
   stats() {
@@ -240,7 +240,7 @@ function progress(): void {
   send({
     type: 'progress',
     connected: viewers.filter((v) => v.connected).length,
-    receiving: viewers.filter((v) => v.connected && v.receiving).length,
+    receiving: viewers.filter((v) => v.connected && v.video.packets > 0 && v.audio.packets > 0).length,
     failed: viewers.filter((v) => v.failed).length,
     errors: [...new Set(errors)].map((m) => `${errors.filter((e) => e === m).length}× ${m}`),
   });

@@ -194,6 +194,7 @@ async function measure(n: number, serverPid: number, viewerToken: string, baseCp
     windowS,
   );
   const [b, drops1, rss1] = [await stats(), drops(), rssMB(serverPid)];
+  const sessions = (await health())?.viewers ?? NaN;
   const closed = new Promise((r) => child.once('exit', r));
   child.send({ type: 'close' } satisfies ParentMessage);
   await Promise.race([closed, sleep(20_000)]);
@@ -220,6 +221,7 @@ async function measure(n: number, serverPid: number, viewerToken: string, baseCp
   const lost = per.map((p) => p.lost);
   const cells: [string, string][] = [
     ['viewers counted (of N)', `${per.length}/${n}`],
+    ['server sessions (/health)', f(sessions, 0)],
     ['server CPU, % of a core', f(cpu)],
     ['  minus baseline', f(cpu - baseCpu)],
     ['  per viewer', f((cpu - baseCpu) / per.length, 2)],
@@ -233,7 +235,7 @@ async function measure(n: number, serverPid: number, viewerToken: string, baseCp
     ['UDP drops, viewer sockets', String((drops1[1] ?? 0) - (drops0[1] ?? 0))],
     ['server RSS MB per viewer', f((rss1 - rss0) / per.length, 2)],
     ['join all, s', f(joinS)],
-    ['WHEP answer p95, s', f(p95('answerMs'), 2)],
+    ['WHEP POST→201 p95, s', f(p95('answerMs'), 2)],
     ['connected p95, s', f(p95('connectMs'), 2)],
     ['viewer event loop p99, ms', f(b.loopDelayP99Ms, 0)],
   ];

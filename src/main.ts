@@ -204,7 +204,8 @@ export async function startNode(cfg: Config, logger: Logger, opts: StartOptions 
       [
         'AirClass is running.',
         `  HTTP        ${urls.http}   (health: ${urls.http}/health)`,
-        `  Sign in     ${urls.http}/docs (API)   admin: ${cfg.adminEmail}`,
+        `  Sign in     ${urls.http}/login   (admin: ${cfg.adminEmail}; API docs: ${urls.http}/docs)`,
+        `  Join        ${urls.http}/join   (students: class code and name)`,
         `  RTMP        server ${urls.rtmp}   stream key: the class's key (POST /api/classes)`,
         `              or ${urls.rtmp}/<name>?token=<publish token>`,
         `  Watch page  ${urls.watch}`,
