@@ -225,6 +225,7 @@ async function measure(n: number, serverPid: number, viewerToken: string, baseCp
     ['server CPU, % of a core', f(cpu)],
     ['  minus baseline', f(cpu - baseCpu)],
     ['  per viewer', f((cpu - baseCpu) / per.length, 2)],
+    ['  per server session', f((cpu - baseCpu) / sessions, 2)],
     ['transcoder CPU %', f(median(transcoder ?? []))],
     ['viewer process CPU %', f(median(viewerProc ?? []))],
     ['kbit/s per viewer', f(median(per.map((p) => p.kbps)), 0)],

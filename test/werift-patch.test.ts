@@ -199,3 +199,13 @@ describe('werift SRTP KeyObject patch', () => {
     }
   });
 });
+
+describe('werift ICE patch', () => {
+  it('asks no STUN server unless one is configured (werift defaulted to a public one, even with iceServers: [])', async () => {
+    const { Connection } = await import('werift');
+    const ice = new Connection(true, {});
+    expect(ice.stunServer).toBeUndefined();
+    const configured = new Connection(true, { stunServer: ['stun.example.org', 3478] });
+    expect(configured.stunServer).toEqual(['stun.example.org', 3478]);
+  });
+});

@@ -67,6 +67,8 @@ export class Stream extends EventEmitter<StreamEvents> {
 
   constructor(path: string) {
     super();
+    // One 'offline' listener per viewer session: hundreds are expected, not a leak.
+    this.setMaxListeners(0);
     this.path = path;
   }
 
