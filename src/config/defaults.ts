@@ -20,7 +20,7 @@ export const DEFAULTS: Config = {
   rtmpMaxMessageSize: 8 * 1024 * 1024,
   reconnectGraceMs: 30_000,
   httpBodyLimit: 1024 * 1024,
-  whepRateLimit: 120,
+  whepRateLimit: 3000,
   ffmpegPath: '',
   audioTranscode: true,
   logLevel: 'info',
