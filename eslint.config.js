@@ -27,18 +27,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['web/**/*.js'],
-    languageOptions: {
-      globals: {
-        window: 'readonly',
-        document: 'readonly',
-        fetch: 'readonly',
-        RTCPeerConnection: 'readonly',
-        MediaStream: 'readonly',
-        AudioContext: 'readonly',
-        navigator: 'readonly',
-        location: 'readonly',
-      },
+    // The browser pages (web/src, TypeScript + Preact JSX, built by Vite): no Node modules.
+    files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['node:*'], message: 'web/src runs in the browser.' }] },
+      ],
     },
   },
 );

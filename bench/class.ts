@@ -6,7 +6,10 @@
  * then `/ws?since=0` (as the web page opens it) until its `welcome`. Prints join throughput and per-student join times; then the
  * teacher sends chat messages and it prints, per message and overall, the delivery time to all
  * N students (teacher's send → each student's receipt, one clock: this process) as p50 / p99 /
- * max. The students run in this process, so their own event loop is part of the figures.
+ * max. Then the teacher pushes a single-choice quiz: it prints push → `quiz.opened` at every
+ * student p50 / p99, and, as every student answers on receipt (`POST /api/quizzes/:id/answers`),
+ * answer sent → the teacher's socket shows it counted (`quiz.results`) p50 / p99.
+ * The students run in this process, so their own event loop is part of the figures.
  * Never asserts; all on 127.0.0.1; bounded in time; the server and its data dir are removed
  * on exit and Ctrl-C.
  */
@@ -89,7 +92,11 @@ async function api<T>(path: string, body?: unknown, token?: string): Promise<T> 
 }
 
 /** A socket that resolves on `welcome` and reports every chat message's arrival time. */
-function connect(url: string, onChat: (clientId: string, at: number) => void): Promise<WebSocket> {
+function connect(
+  url: string,
+  onChat: (clientId: string, at: number) => void,
+  onOther?: (m: { type: string; [k: string]: unknown }, at: number) => void,
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url);
     sockets.add(ws);
@@ -97,10 +104,11 @@ function connect(url: string, onChat: (clientId: string, at: number) => void): P
       const at = performance.now();
       const text = String(data);
       // Presence events of the burst are most of the traffic: skip parsing them.
-      if (!text.includes('"welcome"') && !text.includes('"chat.message"')) return;
+      if (!text.includes('"welcome"') && !text.includes('"chat.message"') && !text.includes('"quiz.')) return;
       const m = JSON.parse(text) as { type: string; clientId?: string };
       if (m.type === 'welcome') resolve(ws);
       else if (m.type === 'chat.message' && m.clientId) onChat(m.clientId, at);
+      else onOther?.(m, at);
     });
     ws.on('unexpected-response', (_req, res) => reject(new Error(`/ws: HTTP ${res.statusCode}`)));
     ws.on('error', reject);
@@ -133,13 +141,24 @@ async function main(): Promise<void> {
   );
   await api(`/classes/${cls.id}/start`, {}, teacher.token);
   const wsUrl = server.httpUrl.replace(/^http/, 'ws') + '/ws';
-  const t = await connect(`${wsUrl}?token=${teacher.token}&classId=${cls.id}`, () => undefined);
+  /** `quiz.results` as the teacher's socket receives them: arrival time and answered count. */
+  const quizResults: { at: number; answered: number }[] = [];
+  const t = await connect(
+    `${wsUrl}?token=${teacher.token}&classId=${cls.id}`,
+    () => undefined,
+    (m, at) => {
+      if (m.type === 'quiz.results') quizResults.push({ at, answered: Number(m.answered) });
+    },
+  );
 
   const received = new Map<string, number[]>();
   const onChat = (clientId: string, at: number) => {
     const list = received.get(clientId);
     if (list) list.push(at);
   };
+  /** Students' tokens, and what each does when the quiz arrives. */
+  const students: { token: string }[] = [];
+  let onQuiz: (i: number, m: { type: string; [k: string]: unknown }, at: number) => void = () => undefined;
   const joinApi: number[] = [];
   const joinWs: number[] = [];
   const cpu0 = cpuSeconds(server.proc.pid);
@@ -149,7 +168,9 @@ async function main(): Promise<void> {
       const start = performance.now();
       const j = await api<{ token: string }>('/join', { code: cls.joinCode, name: `학생 ${i + 1}` });
       const joined = performance.now();
-      await connect(`${wsUrl}?token=${j.token}&since=0`, onChat);
+      students.push({ token: j.token });
+      const me = students.length - 1;
+      await connect(`${wsUrl}?token=${j.token}&since=0`, onChat, (m, at) => onQuiz(me, m, at));
       const done = performance.now();
       joinApi.push(joined - start);
       joinWs.push(done - start);
@@ -190,6 +211,56 @@ async function main(): Promise<void> {
     await sleep(GAP_MS);
   }
   console.log(`  delivery, all msgs  ${stats(all)}`);
+
+  // A quiz pushed to everyone; each student answers the moment it arrives.
+  const quiz = await api<{ id: string }>(
+    `/classes/${cls.id}/quizzes`,
+    { kind: 'single', question: '2 + 2 = ?', options: ['3', '4', '5', '22'], correct: [1], timeLimitSec: 60 },
+    teacher.token,
+  );
+  await sleep(500);
+  const opened: number[] = [];
+  /** Per answer: when its POST was sent, and when its 201 came back (for ordering). */
+  const answers: { sent: number; done: number }[] = [];
+  const answerFailures: string[] = [];
+  let pushedAt = 0;
+  onQuiz = (i, m, at) => {
+    if (m.type !== 'quiz.opened') return;
+    opened.push(at - pushedAt);
+    const sent = performance.now();
+    const body = { answerId: `a-${i}`, choices: [(i % 4) as number] };
+    void api(`/quizzes/${quiz.id}/answers`, body, students[i]!.token).then(
+      () => answers.push({ sent, done: performance.now() }),
+      (e: unknown) => answerFailures.push(String(e)),
+    );
+  };
+  pushedAt = performance.now();
+  await api(`/quizzes/${quiz.id}/open`, {}, teacher.token);
+  const quizUntil = Date.now() + 30_000;
+  while (
+    (answers.length + answerFailures.length < ok || (quizResults.at(-1)?.answered ?? 0) < answers.length) &&
+    Date.now() < quizUntil
+  )
+    await sleep(10);
+  // The k-th answer to come back is counted once a results event says answered ≥ k.
+  answers.sort((a, b) => a.done - b.done);
+  const counted: number[] = [];
+  answers.forEach((a, k) => {
+    const r = quizResults.find((x) => x.answered >= k + 1);
+    if (r) counted.push(r.at - a.sent);
+  });
+  console.log(`  quiz push → opened  ${String(opened.length).padStart(3)}/${ok}  ${stats(opened)}`);
+  console.log(
+    `  answer → counted    ${String(counted.length).padStart(3)}/${ok}  ${stats(counted)}  (${quizResults.length} results events)`,
+  );
+  if (answerFailures.length)
+    console.log(`  answer failures     ${answerFailures.length}, first: ${answerFailures[0]}`);
+  const final = await api<{ answered: number; counts: number[] }>(
+    `/quizzes/${quiz.id}/results`,
+    undefined,
+    teacher.token,
+  );
+  console.log(`  results             answered ${final.answered}, counts ${final.counts.join('/')}`);
 }
 
 main()

@@ -5,8 +5,23 @@ import { ports, type Config } from './config/schema.ts';
 import { loadOrCreateKeys } from './control/auth/keys.ts';
 import { TokenService } from './control/auth/tokens.ts';
 import { ensureAdmin } from './control/auth/bootstrap.ts';
-import { bridgeStreamEvents } from './control/classroom/events.ts';
-import { createClassroom } from './control/classroom/wiring.ts';
+import {
+  applyMediaCommand,
+  BusClassMedia,
+  MEDIA_CHANNEL,
+  type ClassMedia,
+} from './control/classroom/media.ts';
+import { StreamWatch } from './control/classroom/stream-watch.ts';
+import type { ClassEvents } from './control/classroom/events.ts';
+import type { ClassEvent } from './control/classroom/events.ts';
+import { createClassroom, type Classroom } from './control/classroom/wiring.ts';
+import type { ScryptParams } from './control/auth/passwords.ts';
+import {
+  createClassroomFeatures,
+  liveStateFromStore,
+  type ClassroomFeatureSet,
+  type FeatureOptions,
+} from './control/engagement/wiring.ts';
 import { openStore, type DrizzleStore } from './control/store/db.ts';
 import { buildApp } from './control/http/app.ts';
 import { openClassChannel, type ClassChannel } from './control/ws/channel.ts';
@@ -44,16 +59,80 @@ export function publicHost(cfg: Config): string {
   return '127.0.0.1';
 }
 
-/** What `startNode` takes besides the config (secrets that are not configuration). */
+/** What `buildNode` takes besides the config (secrets that are not configuration, test seams). */
 export interface StartOptions {
   /** Password of the admin made on first start (AIRCLASS_ADMIN_PASSWORD); else generated. */
   adminPassword?: string;
   /** Where a generated admin password is shown once; default stdout. Never the log. */
   print?: (text: string) => void;
+  /** Make the first admin when the database has no account (default true; tests turn it off). */
+  bootstrapAdmin?: boolean;
+  /** An open store to use instead of the one the config names (tests); closed with the node. */
+  store?: DrizzleStore;
+  /** scrypt parameters for new passwords (tests lower them). */
+  passwordParams?: ScryptParams;
+  /** Sees every class event the classroom raises, before it is pushed (tests record them). */
+  onClassEvent?: (classId: string, event: ClassEvent) => void;
+  /** Timing of the classroom features (tests shorten them). */
+  features?: Pick<FeatureOptions, 'snapshotMs' | 'answerRateLimit' | 'resultsEveryMs'>;
 }
 
-/** The composition root: constructs every part from the config and starts the listeners. */
+/** A node built but not yet listening (`start()` opens the listeners). */
+export interface AirclassNode extends RunningNode {
+  readonly classroom: Classroom;
+  readonly features: ClassroomFeatureSet;
+  readonly rtmp: RtmpServer;
+  /**
+   * Opens the RTMP and HTTP listeners (`listen: false`: none, for `inject()` tests), reschedules
+   * the open quiz runs and marks the node ready. Call once.
+   */
+  start(opts?: { listen?: boolean }): Promise<void>;
+}
+
+/** Closers run in reverse order of construction, each once, errors logged and not rethrown. */
+class CleanupStack {
+  private readonly items: { what: string; close: () => unknown }[] = [];
+  private readonly log: Logger;
+
+  constructor(log: Logger) {
+    this.log = log;
+  }
+
+  /** Adds `close` (run before everything added earlier); returns `value`. */
+  push<T>(what: string, value: T, close: () => unknown): T {
+    this.items.push({ what, close });
+    return value;
+  }
+
+  /** Runs every closer, newest first. */
+  async run(): Promise<void> {
+    for (const { what, close } of this.items.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (e) {
+        this.log.warn({ err: e, part: what }, 'closing failed');
+      }
+    }
+  }
+}
+
+/** Builds and starts a node: what `airclass start` runs. Everything is closed if the start fails. */
 export async function startNode(cfg: Config, logger: Logger, opts: StartOptions = {}): Promise<RunningNode> {
+  const node = await buildNode(cfg, logger, opts);
+  try {
+    await node.start();
+  } catch (e) {
+    await node.close();
+    throw e;
+  }
+  return node;
+}
+
+/**
+ * The composition root: constructs every part from the config, with one cleanup stack, and
+ * listens on nothing (`start()` does). Tests build their nodes here too, so they wire alike.
+ */
+export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions = {}): Promise<AirclassNode> {
   const p = ports(cfg);
   mkdirSync(cfg.dataDir, { recursive: true });
   const keys = await loadOrCreateKeys(cfg.dataDir);
@@ -61,22 +140,30 @@ export async function startNode(cfg: Config, logger: Logger, opts: StartOptions 
   const host = publicHost(cfg);
   const httpUrl = cfg.publicUrl ? cfg.publicUrl.replace(/\/+$/, '') : `http://${host}:${p.http}`;
   const rtmpUrl = `rtmp://${host}:${p.rtmp}/live`;
-  const store = await openStore({ databaseUrl: cfg.databaseUrl || undefined, dataDir: cfg.dataDir, logger });
+  const stack = new CleanupStack(logger);
+  let ready = false;
+  let http: FastifyInstance | undefined;
   try {
-    await ensureAdmin({
-      users: store.users,
-      email: cfg.adminEmail,
-      password: opts.adminPassword ?? process.env.AIRCLASS_ADMIN_PASSWORD,
-      print: opts.print ?? ((text) => process.stdout.write(text + '\n')),
-      logger,
-    });
-  } catch (e) {
-    await store.close().catch(() => undefined);
-    throw e;
-  }
-  let channel: ClassChannel;
-  try {
-    channel = await openClassChannel({
+    const store =
+      opts.store ??
+      (await openStore({
+        databaseUrl: cfg.databaseUrl || undefined,
+        dataDir: cfg.dataDir,
+        logger,
+      }));
+    stack.push('store', store, () => store.close());
+    // HTTP closes after the class channel (whose sockets record their departures first).
+    stack.push('http', null, () => http?.close());
+    if (opts.bootstrapAdmin !== false) {
+      await ensureAdmin({
+        users: store.users,
+        email: cfg.adminEmail,
+        password: opts.adminPassword ?? process.env.AIRCLASS_ADMIN_PASSWORD,
+        print: opts.print ?? ((text) => process.stdout.write(text + '\n')),
+        logger,
+      });
+    }
+    const channel = await openClassChannel({
       redisUrl: cfg.redisUrl,
       redisPrefix: cfg.redisPrefix,
       historySize: cfg.wsHistorySize,
@@ -87,118 +174,174 @@ export async function startNode(cfg: Config, logger: Logger, opts: StartOptions 
       authenticate: (token) => classroom.authenticator.authenticateToken(token),
       allowedOrigins: cfg.corsOrigins,
       logger,
+      live: liveStateFromStore(store),
     });
+    stack.push('channel', channel, () => channel.close());
+    channel.routes.maxSocketsPerAddress = cfg.wsMaxSocketsPerAddress;
+    const onClassEvent = opts.onClassEvent;
+    // Ending a lesson also closes its open quiz (the features exist by the time it can end).
+    const events: ClassEvents = {
+      emit: (classId, event) => {
+        onClassEvent?.(classId, event);
+        if (event.type === 'class.ended') void features.quizzes.closeOpen(classId);
+        void channel.events.emit(classId, event);
+      },
+    };
+
+    const registry = new StreamRegistry({ reconnectGraceMs: cfg.reconnectGraceMs });
+    stack.push('registry', registry, () => registry.close());
+    registry.on('publish', (s) => {
+      if (s.listenerCount('warning') === 0) {
+        s.on('warning', (code, message) => logger.warn({ path: s.path, code }, message));
+      }
+      logger.info({ path: s.path, protocol: s.publisher?.protocol }, 'publishing started');
+    });
+    registry.on('unpublish', (s) =>
+      logger.info(
+        { path: s.path, graceMs: cfg.reconnectGraceMs },
+        'publisher left; viewers wait for its return',
+      ),
+    );
+    registry.on('offline', (s) => logger.info({ path: s.path }, 'stream offline'));
+
+    const ffmpeg = cfg.audioTranscode
+      ? await locateFfmpeg({ path: cfg.ffmpegPath || undefined })
+      : ({
+          ok: false,
+          reason: 'audio transcoding disabled by configuration (audioTranscode: false)',
+        } as const);
+    if (!ffmpeg.ok) logger.warn({ reason: ffmpeg.reason }, 'browser audio is off: no usable ffmpeg');
+    const audio = new AudioManager({ registry, logger: logger.child({ part: 'audio' }), ffmpeg });
+    stack.push('audio', audio, () => audio.close());
+
+    const announced = [...cfg.webrtcAnnouncedAddresses];
+    if (cfg.webrtcAnnounceLoopback && !announced.includes('127.0.0.1')) announced.push('127.0.0.1');
+    const whep = new WhepServer({
+      registry,
+      logger: logger.child({ part: 'whep' }),
+      portRange: [p.webrtcMin, p.webrtcMax],
+      announcedAddresses: announced,
+      maxViewers: cfg.maxViewers,
+      maxPending: cfg.maxPendingViewers,
+    });
+    stack.push('whep', whep, () => whep.close());
+    const watch = new StreamWatch({ registry, events, viewers: (path) => whep.viewers(path) });
+    stack.push('stream watch', watch, () => watch.close());
+
+    const mediaLog = logger.child({ part: 'media' });
+    const classroom = createClassroom({
+      cfg,
+      store,
+      tokens,
+      urls: { http: httpUrl, rtmp: rtmpUrl },
+      events,
+      // Over the bus, so the node that holds the publisher or the viewers acts on it.
+      media: new BusClassMedia(channel.bus, (e) => mediaLog.warn({ err: e }, 'media command not sent')),
+      streamInfo: (path) => watch.info(path),
+      logger,
+      passwordParams: opts.passwordParams,
+    });
+    const features = createClassroomFeatures({ store, channel, logger, ...opts.features });
+    stack.push('classroom features', features, () => features.close());
+    channel.routes.session.classroom = features.actions;
+    Object.assign(classroom.api, features.api);
+
+    const rtmp = new RtmpServer({
+      registry,
+      logger: logger.child({ part: 'rtmp' }),
+      limits: { maxConnections: cfg.rtmpMaxConnections, maxMessageSize: cfg.rtmpMaxMessageSize },
+      authorize: classroom.publishAuthorizer,
+    });
+    stack.push('rtmp', rtmp, () => rtmp.close());
+    const local: ClassMedia = {
+      stopPath: (path, reason) => {
+        const kicked = rtmp.kick(path, undefined, reason);
+        const stopped = registry.stop(path);
+        const closed = whep.closePath(path, undefined, reason);
+        if (kicked || stopped || closed) mediaLog.info({ path, reason, kicked, closed }, 'path stopped');
+      },
+      kickPublisher: (path, auth, reason) => {
+        if (rtmp.kick(path, auth, reason)) mediaLog.info({ path, reason }, 'publisher disconnected');
+      },
+      closeViewers: (path, filter) => {
+        whep.closePath(path, filter?.owner, 'closed by the teacher');
+      },
+    };
+    const unsubscribeMedia = channel.bus.subscribe(MEDIA_CHANNEL, (msg) => applyMediaCommand(local, msg));
+    stack.push('media commands', null, () => unsubscribeMedia());
+    await unsubscribeMedia.ready;
+
+    http = await buildApp({
+      logger,
+      bodyLimit: cfg.httpBodyLimit,
+      requestTimeoutMs: cfg.httpRequestTimeoutMs,
+      registry,
+      whep,
+      tokens,
+      iceServers: cfg.iceServers,
+      rateLimit: cfg.whepRateLimit,
+      audio: () => audio.status(),
+      ready: () => ready,
+      startedAt: Date.now(),
+      api: classroom.api,
+      ws: channel.routes,
+    });
+    const app = http;
+    stack.push('ready', null, () => (ready = false));
+    const node = running(
+      cfg,
+      logger,
+      { http: app, registry, whep, tokens, store, channel, audio },
+      httpUrl,
+      rtmpUrl,
+      stack,
+    );
+    return {
+      ...node,
+      classroom,
+      features,
+      rtmp,
+      start: async ({ listen = true } = {}) => {
+        if (listen) {
+          await rtmp.listen(p.rtmp, cfg.host);
+          await app.listen({ port: p.http, host: cfg.host });
+        } else {
+          await app.ready();
+        }
+        await features.start();
+        ready = true;
+        if (listen)
+          logger.info({ http: httpUrl, rtmp: redactUrl(rtmpUrl), audio: audio.status() }, 'AirClass started');
+      },
+    };
   } catch (e) {
-    await store.close().catch(() => undefined);
+    await stack.run();
     throw e;
   }
-  const events = channel.events;
-  const classroom = createClassroom({
-    cfg,
-    store,
-    tokens,
-    urls: { http: httpUrl, rtmp: rtmpUrl },
-    events,
-    logger,
-  });
-  const registry = new StreamRegistry({ reconnectGraceMs: cfg.reconnectGraceMs });
-  registry.on('publish', (s) => {
-    if (s.listenerCount('warning') === 0) {
-      s.on('warning', (code, message) => logger.warn({ path: s.path, code }, message));
-    }
-    logger.info({ path: s.path, protocol: s.publisher?.protocol }, 'publishing started');
-  });
-  registry.on('unpublish', (s) =>
-    logger.info(
-      { path: s.path, graceMs: cfg.reconnectGraceMs },
-      'publisher left; viewers wait for its return',
-    ),
-  );
-  registry.on('offline', (s) => logger.info({ path: s.path }, 'stream offline'));
+}
 
-  const ffmpeg = cfg.audioTranscode
-    ? await locateFfmpeg({ path: cfg.ffmpegPath || undefined })
-    : ({ ok: false, reason: 'audio transcoding disabled by configuration (audioTranscode: false)' } as const);
-  if (!ffmpeg.ok) logger.warn({ reason: ffmpeg.reason }, 'browser audio is off: no usable ffmpeg');
-  const audio = new AudioManager({ registry, logger: logger.child({ part: 'audio' }), ffmpeg });
-
-  const announced = [...cfg.webrtcAnnouncedAddresses];
-  if (cfg.webrtcAnnounceLoopback && !announced.includes('127.0.0.1')) announced.push('127.0.0.1');
-  const whep = new WhepServer({
-    registry,
-    logger: logger.child({ part: 'whep' }),
-    portRange: [p.webrtcMin, p.webrtcMax],
-    announcedAddresses: announced,
-    maxViewers: cfg.maxViewers,
-    maxPending: cfg.maxPendingViewers,
-  });
-
-  const rtmp = new RtmpServer({
-    registry,
-    logger: logger.child({ part: 'rtmp' }),
-    limits: { maxConnections: cfg.rtmpMaxConnections, maxMessageSize: cfg.rtmpMaxMessageSize },
-    authorize: classroom.publishAuthorizer,
-  });
-  bridgeStreamEvents(registry, events);
-
-  let ready = false;
-  const http = await buildApp({
-    logger,
-    bodyLimit: cfg.httpBodyLimit,
-    registry,
-    whep,
-    tokens,
-    iceServers: cfg.iceServers,
-    rateLimit: cfg.whepRateLimit,
-    audio: () => audio.status(),
-    ready: () => ready,
-    startedAt: Date.now(),
-    api: classroom.api,
-    ws: channel.routes,
-  }).catch(async (e: unknown) => {
-    whep.close();
-    await audio.close().catch(() => undefined);
-    registry.close();
-    await channel.close().catch(() => undefined);
-    await store.close().catch(() => undefined);
-    throw e;
-  });
-
-  const closeAll = async (): Promise<void> => {
-    ready = false;
-    await rtmp.close();
-    whep.close();
-    await audio.close();
-    registry.close();
-    await channel.close();
-    await http.close();
-    await store.close();
-  };
-  try {
-    await rtmp.listen(p.rtmp, cfg.host);
-    await http.listen({ port: p.http, host: cfg.host });
-  } catch (e) {
-    await closeAll().catch(() => undefined);
-    throw e;
-  }
-  ready = true;
-
+/** The running node's handle: URLs, banner and the one way to close it all. */
+function running(
+  cfg: Config,
+  logger: Logger,
+  parts: Pick<RunningNode, 'http' | 'registry' | 'whep' | 'tokens' | 'store' | 'channel'> & {
+    audio: AudioManager;
+  },
+  httpUrl: string,
+  rtmpUrl: string,
+  stack: CleanupStack,
+): RunningNode {
+  const { audio } = parts;
+  const dataDirArg = cfg.dataDir !== './data' ? ` --data-dir ${cfg.dataDir}` : '';
   const urls = {
     http: httpUrl,
     rtmp: rtmpUrl,
     watch: `${httpUrl}/watch/live/<name>?jwt=<token>`,
   };
-  logger.info({ http: urls.http, rtmp: redactUrl(urls.rtmp), audio: audio.status() }, 'AirClass started');
-
   let closing: Promise<void> | undefined;
   return {
     config: cfg,
-    http,
-    registry,
-    whep,
-    tokens,
-    store,
-    channel,
+    ...parts,
     urls,
     banner: () =>
       [
@@ -210,11 +353,10 @@ export async function startNode(cfg: Config, logger: Logger, opts: StartOptions 
         `              or ${urls.rtmp}/<name>?token=<publish token>`,
         `  Watch page  ${urls.watch}`,
         `  WHEP        ${urls.http}/live/<name>/whep`,
-        `  Tokens      npm run airclass -- token --role teacher --path live/<name> --action publish` +
-          (cfg.dataDir !== './data' ? ` --data-dir ${cfg.dataDir}` : ''),
-        `              npm run airclass -- token --role student --path live/<name> --action read`,
+        `  Tokens      npm run airclass -- token --role teacher --path live/<name> --action publish${dataDirArg}`,
+        `              npm run airclass -- token --role student --path live/<name> --action read${dataDirArg}`,
         `  Audio       ${audio.status().available ? 'AAC → Opus via ffmpeg' : `off (${audio.status().reason})`}`,
       ].join('\n'),
-    close: () => (closing ??= closeAll()),
+    close: () => (closing ??= stack.run()),
   };
 }

@@ -163,7 +163,7 @@ describe('OpenAPI, headers, CORS', () => {
     expect(csp).toContain('media-src');
     expect(csp).not.toContain('upgrade-insecure-requests');
     // The page's module scripts come from /web/ on this origin.
-    expect(page.body).toMatch(/<script type="module" src="\/web\//);
+    expect(page.body).toMatch(/<script type="module"[^>]*\bsrc="\/web\//);
     expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
   });
 

@@ -56,10 +56,11 @@ const ROWS: Row[] = [
   { route: 'GET /health', expect: all(200) },
   { route: 'GET /ready', expect: all(200) },
   { route: 'GET /.well-known/jwks.json', expect: all(200) },
-  { route: 'GET /web/*', expect: all(200), req: () => ({ url: '/web/i18n.js' }) },
+  { route: 'GET /web/*', expect: all(200), req: () => ({ url: '/web/join/index.html' }) },
   { route: 'GET /watch/:app/:name', expect: all(200) },
   { route: 'GET /join', expect: all(200) },
   { route: 'GET /login', expect: all(200) },
+  { route: 'GET /projector', expect: all(200) },
   { route: 'GET /console', expect: all(200) },
   { route: 'GET /monitor', expect: all(200) },
   { route: 'GET /docs', expect: all(200) },
@@ -87,6 +88,11 @@ const ROWS: Row[] = [
     req: (c) => ({ payload: { email: `new${c.n}@school.test`, name: 'New', password: 'long enough' } }),
   },
   { route: 'GET /api/users', expect: signedIn(200, 403, 403, 403, 403, 403, 403) },
+  {
+    route: 'PATCH /api/users/:id',
+    expect: signedIn(404, 403, 403, 403, 403, 403, 403), // :id is a class id: no such user
+    req: () => ({ payload: { name: 'Renamed' } }),
+  },
   // Classes.
   {
     route: 'POST /api/classes',
@@ -95,6 +101,17 @@ const ROWS: Row[] = [
   },
   { route: 'GET /api/classes', expect: signedIn(200, 200, 200, 403, 403, 403, 403) },
   { route: 'GET /api/classes/:id', expect: signedIn(200, 200, 403, 200, 403, 200, 403) },
+  {
+    route: 'PATCH /api/classes/:id',
+    expect: manage(200),
+    req: () => ({ payload: { title: 'Renamed' } }),
+  },
+  { route: 'POST /api/classes/:id/archive', expect: manage(200) },
+  { route: 'GET /api/classes/:id/lessons', expect: signedIn(200, 200, 403, 403, 403, 200, 403) },
+  { route: 'POST /api/classes/:id/monitor-links', expect: manage(201) },
+  { route: 'GET /api/classes/:id/monitor-links', expect: manage(200) },
+  { route: 'DELETE /api/classes/:id/monitor-links/:sub', expect: manage(404) },
+  { route: 'DELETE /api/classes/:id/participants/:sub', expect: manage(404) },
   { route: 'POST /api/classes/:id/start', expect: manage(200) },
   { route: 'POST /api/classes/:id/end', expect: manage(200) },
   { route: 'POST /api/classes/:id/stream-key', expect: manage(200) },
@@ -126,20 +143,17 @@ const ROWS: Row[] = [
 describe('authorization matrix', () => {
   let t: TestApi;
   let teacherOwn: User;
-  const sessions: Partial<Record<Actor, string>> = {};
+  let admin: User;
+  let teacherOther: User;
+  let classB: Awaited<ReturnType<TestApi['classroom']['classes']['create']>>;
   let n = 0;
 
   beforeAll(async () => {
     t = await startTestApi();
-    const admin = await t.user('admin', 'admin-matrix@school.test');
+    admin = await t.user('admin', 'admin-matrix@school.test');
     teacherOwn = await t.user('teacher');
-    const teacherOther = await t.user('teacher');
-    sessions.admin = await t.session(admin);
-    sessions['teacher:own'] = await t.session(teacherOwn);
-    sessions['teacher:other'] = await t.session(teacherOther);
-    const b = await t.classroom.classes.create(teacherOther.id, 'Class B');
-    sessions['student:other'] = (await t.classroom.access.join(b.joinCode, 'Other student')).token;
-    sessions['monitor:other'] = (await t.classroom.access.monitorLink(b, teacherOther.id)).token;
+    teacherOther = await t.user('teacher');
+    classB = await t.classroom.classes.create(teacherOther.id, 'Class B');
   });
   afterAll(async () => {
     await t?.close();
@@ -164,11 +178,18 @@ describe('authorization matrix', () => {
     ).toEqual([]);
   });
 
-  /** A fresh class A with its own student and monitor. */
+  /**
+   * A fresh class A with its own student and monitor, and fresh tokens for every actor (a
+   * sign-out revokes the token it is called with).
+   */
   async function freshCell(): Promise<{ cell: Cell; tokens: Partial<Record<Actor, string>> }> {
     const a = await t.classroom.classes.create(teacherOwn.id, `Class A${++n}`);
     const tokens = {
-      ...sessions,
+      admin: await t.session(admin),
+      'teacher:own': await t.session(teacherOwn),
+      'teacher:other': await t.session(teacherOther),
+      'student:other': (await t.classroom.access.join(classB.joinCode, 'Other student')).token,
+      'monitor:other': (await t.classroom.access.monitorLink(classB, teacherOther.id)).token,
       'student:own': (await t.classroom.access.join(a.joinCode, 'Own student')).token,
       'monitor:own': (await t.classroom.access.monitorLink(a, teacherOwn.id)).token,
     };

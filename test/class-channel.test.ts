@@ -164,11 +164,10 @@ describe.each(['memory', 'redis'] as const)('class channel (%s bus)', (bus) => {
     expect(s2.all('welcome')[0]!.class).toMatchObject({ streamLive: true });
     await h.channel.events.emit(c.id, { type: 'stream.offline', path: `live/${c.id}` });
     await s2.nextOf('stream.offline');
-    await h.store.classes.setStatus(c.id, 'ended'); // as the class service does before emitting
     await h.channel.events.emit(c.id, { type: 'class.ended' });
     await s2.nextOf('class.ended');
-    s2.send({ type: 'chat.send', text: 'after the end' });
-    expect(await s2.nextOf('error')).toMatchObject({ code: 'CLASS_ENDED' });
+    // Ending is final: a student's socket closes after the event (4000), never to resume.
+    expect(await s2.closed).toMatchObject({ code: 4000, reason: 'LESSON_ENDED' });
     expect(await h.channel.events.emit('00000000-0000-4000-8000-000000000000', { type: 'class.ended' })).toBe(
       undefined,
     );

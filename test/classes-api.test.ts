@@ -171,23 +171,38 @@ describe('classes', () => {
     }
   });
 
-  it('starts and ends a class (idempotent), publishes the events, and cannot restart it', async () => {
+  it('runs lessons: start (idempotent), end (final), the next lesson with the same code; archive', async () => {
     const c = await t.createClass(teacher, 'Lifecycle');
     const post = (what: string) =>
       t.call({ method: 'POST', url: `/api/classes/${c.id}/${what}`, token: teacher });
     const started = await post('start');
-    expect(started.json()).toMatchObject({ status: 'live', endedAt: null });
+    expect(started.json()).toMatchObject({ status: 'live', endedAt: null, archived: false });
+    expect(started.json().lesson).toMatchObject({ number: 1, endedAt: null });
     expect(started.json().startedAt).toMatch(/^\d{4}-/);
-    expect((await post('start')).json().status).toBe('live');
+    expect((await post('start')).json().lesson.id).toBe(started.json().lesson.id);
     const ended = await post('end');
-    expect(ended.json()).toMatchObject({ status: 'ended' });
+    expect(ended.json()).toMatchObject({ status: 'scheduled', lesson: null, joinCode: c.joinCode });
+    expect(ended.json().lastLesson).toMatchObject({ number: 1, id: started.json().lesson.id });
+    expect(ended.json().lastLesson.endedAt).toMatch(/^\d{4}-/);
     expect((await post('end')).statusCode).toBe(200);
+    const next = await post('start');
+    expect(next.json()).toMatchObject({ status: 'live', lesson: { number: 2 }, joinCode: c.joinCode });
+    const lessons = await t.call({ method: 'GET', url: `/api/classes/${c.id}/lessons`, token: teacher });
+    expect(lessons.json().lessons.map((l: { number: number }) => l.number)).toEqual([2, 1]);
+    const archived = await post('archive');
+    expect(archived.json()).toMatchObject({ status: 'archived', archived: true, lesson: null });
     const again = await post('start');
-    expect([again.statusCode, again.json().error.code]).toEqual([410, 'CLASS_ENDED']);
+    expect([again.statusCode, again.json().error.code]).toEqual([410, 'CLASS_ARCHIVED']);
     const rotate = await post('stream-key');
-    expect([rotate.statusCode, rotate.json().error.code]).toEqual([410, 'CLASS_ENDED']);
+    expect([rotate.statusCode, rotate.json().error.code]).toEqual([410, 'CLASS_ARCHIVED']);
+    const join = await t.call({
+      method: 'POST',
+      url: '/api/join',
+      payload: { code: c.joinCode, name: 'Late' },
+    });
+    expect([join.statusCode, join.json().error.code]).toEqual([410, 'CLASS_ARCHIVED']);
     const mine = t.events.filter((e) => e.classId === c.id).map((e) => e.event.type);
-    expect(mine).toEqual(['class.started', 'class.ended']);
+    expect(mine).toEqual(['class.started', 'class.ended', 'class.started', 'class.ended']);
     const ev = t.events.find((e) => e.classId === c.id)!.event;
     expect(ev.class).toMatchObject({ id: c.id, title: 'Lifecycle', status: 'live' });
     expect(JSON.stringify(t.events)).not.toContain(c.joinCode);
@@ -202,8 +217,33 @@ describe('classes', () => {
     expect(res.statusCode).toBe(200);
     const fresh = res.json().rtmp.streamKey as string;
     expect(fresh).not.toBe(c.rtmp.streamKey);
-    expect(await t.classroom.classes.byStreamKey(c.rtmp.streamKey)).toBeUndefined();
-    expect((await t.classroom.classes.byStreamKey(fresh))?.id).toBe(c.id);
+    expect(await t.store.classes.byStreamKey(c.rtmp.streamKey)).toBeUndefined();
+    expect((await t.store.classes.byStreamKey(fresh))?.id).toBe(c.id);
+  });
+
+  it('renames a class; a title of spaces is refused on create and rename', async () => {
+    const c = await t.createClass(teacher, 'Before');
+    const res = await t.call({
+      method: 'PATCH',
+      url: `/api/classes/${c.id}`,
+      token: teacher,
+      payload: { title: '  After  ' },
+    });
+    expect(res.json()).toMatchObject({ title: 'After' });
+    for (const req of [
+      { method: 'POST' as const, url: '/api/classes' },
+      { method: 'PATCH' as const, url: `/api/classes/${c.id}` },
+    ]) {
+      const bad = await t.call({ ...req, token: teacher, payload: { title: ' \u200b  \t ' } });
+      expect([bad.statusCode, bad.json().error.code]).toEqual([400, 'VALIDATION']);
+    }
+    const theirs = await t.call({
+      method: 'PATCH',
+      url: `/api/classes/${c.id}`,
+      token: other,
+      payload: { title: 'Mine now' },
+    });
+    expect(theirs.statusCode).toBe(403);
   });
 
   it('draws the join link as a PNG of the asked size and as an SVG', async () => {
@@ -268,6 +308,22 @@ describe('classes', () => {
     });
     await expect(t.tokens.authorize(res.json().token, `live/${c.id}`, 'publish')).resolves.toBeDefined();
     await expect(t.tokens.authorize(res.json().token, `live/${c.id}`, 'read')).resolves.toBeDefined();
+  });
+
+  it("lets an admin preview any class: the admin's media token passes the WHEP gate (regression)", async () => {
+    const c = await t.createClass(teacher, 'Admin preview');
+    const admin = await t.session(await t.user('admin'));
+    const res = await t.call({ method: 'POST', url: `/api/classes/${c.id}/media-token`, token: admin });
+    expect(res.statusCode).toBe(200);
+    // Nothing is published: the gate let the token through, so WHEP says "not live", not 401.
+    const whep = await t.call({
+      method: 'POST',
+      url: `/live/${c.id}/whep`,
+      token: res.json().token,
+      headers: { 'content-type': 'application/sdp' },
+      payload: 'v=0\r\n',
+    });
+    expect([whep.statusCode, whep.json().error.code]).toEqual([409, 'STREAM_NOT_LIVE']);
   });
 
   it('keeps the legacy POST /api/token for a signed-in teacher and their own classes', async () => {

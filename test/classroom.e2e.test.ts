@@ -165,14 +165,15 @@ describe('a class from sign-in to chat (real Chromium, ffmpeg and airclass start
     expect(teacher, 'needs the live class of the previous test').toBeDefined();
     const page = teacher!;
     const student = await studentBrowser.newPage();
-    // Every /ws socket of this page goes through here: passed on to the server, or refused.
+    // Every /ws socket of this page goes through here: passed on to the server, or refused
+    // (with 4500, a drop: 4000/4001/4003 are final codes after which the page does not retry).
     let refuse = false;
     const sockets: WebSocketRoute[] = [];
     const urls: string[] = [];
     await student.routeWebSocket(/\/ws\b/, (ws) => {
       urls.push(ws.url());
       if (refuse) {
-        void ws.close({ code: 4000, reason: 'test: network down' });
+        void ws.close({ code: 4500, reason: 'test: network down' });
         return;
       }
       ws.connectToServer();
@@ -184,7 +185,7 @@ describe('a class from sign-in to chat (real Chromium, ffmpeg and airclass start
 
     // The student's connection drops and stays down while the teacher talks.
     refuse = true;
-    for (const ws of sockets.splice(0)) await ws.close({ code: 4000, reason: 'test: network down' });
+    for (const ws of sockets.splice(0)) await ws.close({ code: 4500, reason: 'test: network down' });
     await student.waitForSelector('.chat[data-state="reconnecting"]', WAIT);
     await say(page, 'said while you were away');
     await sees(page, 'said while you were away');

@@ -1,75 +1,93 @@
 /**
- * The UI strings (web/i18n.js): Korean and English stay complete and in step, and every string
- * id the pages use exists — a missing one would show its raw id to a student or teacher.
+ * The UI strings (web/src/**\/messages.ts, one bundle per feature): Korean and English stay
+ * complete and in step, no id is defined by two bundles, and every id the pages use exists — a
+ * missing one would show its raw id to a student or teacher.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createI18n, pickLanguage, type Bundle } from '../web/src/lib/i18n.ts';
 
-const WEB = join(import.meta.dirname, '..', 'web');
+const SRC = join(import.meta.dirname, '..', 'web', 'src');
 
-type Messages = Record<'ko' | 'en', Record<string, string>>;
-let MESSAGES: Messages;
-let pickLanguage: (search: string, langs: readonly string[]) => 'ko' | 'en';
-let createTranslator: (lang: 'ko' | 'en') => (id: string, vars?: Record<string, string | number>) => string;
-
-/** Every file under web/ with one of the extensions. */
-function files(dir: string, exts: string[]): string[] {
+/** Every file under `dir` whose name passes `keep`. */
+function files(dir: string, keep: (name: string) => boolean): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
-    if (e.isDirectory()) return files(p, exts);
-    return exts.some((x) => e.name.endsWith(x)) ? [p] : [];
+    if (e.isDirectory()) return files(p, keep);
+    return keep(e.name) ? [p] : [];
   });
 }
 
 /** The `{name}` placeholders of a string, sorted. */
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
+const bundles = new Map<string, Bundle>();
+const all: Record<'ko' | 'en', Record<string, string>> = { ko: {}, en: {} };
+
 beforeAll(async () => {
-  // A URL, not a literal specifier: the module is plain JS for browsers, without types.
-  const mod = (await import(pathToFileURL(join(WEB, 'i18n.js')).href)) as {
-    MESSAGES: Messages;
-    pickLanguage: typeof pickLanguage;
-    createTranslator: typeof createTranslator;
-  };
-  ({ MESSAGES, pickLanguage, createTranslator } = mod);
+  for (const file of files(SRC, (n) => n === 'messages.ts')) {
+    const mod = (await import(pathToFileURL(file).href)) as { default: Bundle };
+    bundles.set(relative(SRC, file), mod.default);
+    Object.assign(all.ko, mod.default.ko);
+    Object.assign(all.en, mod.default.en);
+  }
 });
 
 describe('UI strings', () => {
-  it('has the same ids, with the same placeholders, in Korean and English', () => {
-    expect(Object.keys(MESSAGES.ko).sort()).toEqual(Object.keys(MESSAGES.en).sort());
-    for (const id of Object.keys(MESSAGES.ko)) {
-      expect(placeholders(MESSAGES.ko[id]!), id).toEqual(placeholders(MESSAGES.en[id]!));
-      expect(MESSAGES.ko[id]!.trim(), id).not.toBe('');
+  it('has bundles for the common strings, join, watch, login and the chat', () => {
+    for (const name of ['lib/messages.ts', 'join/messages.ts', 'watch/messages.ts', 'login/messages.ts'])
+      expect([...bundles.keys()]).toContain(name);
+    expect([...bundles.keys()].some((k) => k.includes('chat'))).toBe(true);
+  });
+
+  it('has the same ids, with the same placeholders, in Korean and English, in every bundle', () => {
+    for (const [name, b] of bundles) {
+      expect(Object.keys(b.ko).sort(), name).toEqual(Object.keys(b.en).sort());
+      for (const id of Object.keys(b.ko)) {
+        expect(placeholders(b.ko[id]!), `${name}: ${id}`).toEqual(placeholders(b.en[id]!));
+        expect(b.ko[id]!.trim(), `${name}: ${id}`).not.toBe('');
+        expect(b.en[id]!.trim(), `${name}: ${id}`).not.toBe('');
+      }
     }
   });
 
-  it('has every id the pages use', () => {
+  it('defines each id in one bundle only', () => {
+    const owner = new Map<string, string>();
+    const twice: string[] = [];
+    for (const [name, b] of bundles)
+      for (const id of Object.keys(b.ko)) {
+        if (owner.has(id)) twice.push(`${id} (${owner.get(id)}, ${name})`);
+        owner.set(id, name);
+      }
+    expect(twice).toEqual([]);
+  });
+
+  it("has every id the pages use in t('…'), and a bundle entry for every t(`prefix.${…}`)", () => {
     const used = new Set<string>();
-    for (const file of files(WEB, ['.js', '.html']).filter((f) => !f.endsWith('i18n.js'))) {
+    const prefixes = new Set<string>();
+    for (const file of files(SRC, (n) => /\.tsx?$/.test(n) && n !== 'messages.ts')) {
       const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/\bt\(\s*'([a-zA-Z]+(?:\.[a-zA-Z]+)+)'/g)) used.add(m[1]!);
-      for (const m of text.matchAll(/data-i18n="([^"]+)"/g)) used.add(m[1]!);
+      for (const call of text.matchAll(/\bt\(([^()]*)\)/g)) {
+        for (const m of call[1]!.matchAll(/'([a-zA-Z]+(?:\.[a-zA-Z_]+)+)'/g)) used.add(m[1]!);
+        for (const m of call[1]!.matchAll(/`([a-zA-Z]+(?:\.[a-zA-Z_]+)*\.)\$\{/g)) prefixes.add(m[1]!);
+      }
     }
-    // Ids built from a value (`status.${c.status}` and the like): every value they can take.
-    const built = {
-      status: ['scheduled', 'live', 'ended'],
-      role: ['admin', 'teacher', 'student', 'monitor'],
-      'chat.role': ['teacher', 'student', 'monitor'],
-      preview: ['live', 'connecting', 'offline'],
-      'console.group': ['live', 'scheduled', 'ended'],
-    };
-    for (const [prefix, values] of Object.entries(built)) for (const v of values) used.add(`${prefix}.${v}`);
     expect(used.size).toBeGreaterThan(50);
-    const missing = [...used].filter((id) => !(id in MESSAGES.ko) || !(id in MESSAGES.en));
-    expect(missing).toEqual([]);
+    expect([...used].filter((id) => !(id in all.ko) || !(id in all.en))).toEqual([]);
+    const ids = Object.keys(all.ko);
+    expect([...prefixes].filter((p) => !ids.some((id) => id.startsWith(p)))).toEqual([]);
   });
 
-  it('picks ?lang= first, then the browser, then Korean', () => {
+  it('picks ?lang= first, then the browser, then Korean; fills placeholders', () => {
     expect(pickLanguage('?lang=en', ['ko-KR'])).toBe('en');
+    expect(pickLanguage('?lang=EN', [])).toBe('en');
     expect(pickLanguage('?code=123456', ['en-US', 'ko'])).toBe('en');
     expect(pickLanguage('', ['fr-FR', 'de'])).toBe('ko');
-    expect(createTranslator('ko')('error.RATE_LIMITED', { s: 30 })).toContain('30초');
+    expect(pickLanguage('?lang=fr', ['en'])).toBe('en');
+    const ko = createI18n('ko', ...bundles.values());
+    expect(ko.t('error.RATE_LIMITED', { s: 30 })).toContain('30초');
+    expect(ko.t('no.such.id')).toBe('no.such.id');
   });
 });

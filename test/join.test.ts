@@ -84,12 +84,25 @@ describe('join by code', () => {
     });
   });
 
-  it('refuses the code of an ended class with CLASS_ENDED (410) and records nobody', async () => {
+  it('refuses the code of an archived class with CLASS_ARCHIVED (410) and records nobody', async () => {
     const c = await t.createClass(teacher, 'Over');
-    await t.call({ method: 'POST', url: `/api/classes/${c.id}/end`, token: teacher });
+    await t.call({ method: 'POST', url: `/api/classes/${c.id}/archive`, token: teacher });
     const res = await join({ code: c.joinCode, name: 'Late' });
-    expect([res.statusCode, res.json().error.code]).toEqual([410, 'CLASS_ENDED']);
+    expect([res.statusCode, res.json().error.code]).toEqual([410, 'CLASS_ARCHIVED']);
     expect(await t.store.participants.listByClass(c.id)).toEqual([]);
+  });
+
+  it('keeps the code after a lesson ends: the next lesson is joined with it, a new token', async () => {
+    const c = await t.createClass(teacher, 'Weekly');
+    await t.call({ method: 'POST', url: `/api/classes/${c.id}/start`, token: teacher });
+    const first = await join({ code: c.joinCode, name: 'Mina' });
+    await t.call({ method: 'POST', url: `/api/classes/${c.id}/end`, token: teacher });
+    const old = await t.call({ method: 'GET', url: `/api/classes/${c.id}`, token: first.json().token });
+    expect([old.statusCode, old.json().error.code]).toEqual([410, 'LESSON_ENDED']);
+    const again = await join({ code: c.joinCode, name: 'Mina' });
+    expect(again.json().class).toMatchObject({ id: c.id, status: 'scheduled' });
+    const ok = await t.call({ method: 'GET', url: `/api/classes/${c.id}`, token: again.json().token });
+    expect(ok.statusCode).toBe(200);
   });
 
   it('joins a live class too, and says it is live', async () => {
@@ -176,15 +189,15 @@ describe.each(['pglite', 'postgres'] as const)('join flows on %s', (backend) => 
     await t?.close();
   });
 
-  it('joins with a good code, refuses a wrong one and an ended class', async () => {
+  it('joins with a good code, refuses a wrong one and an archived class', async () => {
     const c = await t.createClass(teacher, backend);
     const join = (code: string) => t.call({ method: 'POST', url: '/api/join', payload: { code, name: 'A' } });
     expect((await join(c.joinCode)).statusCode).toBe(200);
     const other = c.joinCode === '000000' ? '000001' : '000000';
     expect((await join(other)).json().error.code).toBe('JOIN_CODE_INVALID');
-    await t.call({ method: 'POST', url: `/api/classes/${c.id}/end`, token: teacher });
-    expect((await join(c.joinCode)).json().error.code).toBe('CLASS_ENDED');
-    // A new class may get the ended class's code again; joining then finds the new class.
+    await t.call({ method: 'POST', url: `/api/classes/${c.id}/archive`, token: teacher });
+    expect((await join(c.joinCode)).json().error.code).toBe('CLASS_ARCHIVED');
+    // A new class may get the archived class's code again; joining then finds the new class.
     const again = await t.classroom.classes.create(c.teacherId, 'Next');
     expect((await join(again.joinCode)).json().class.id).toBe(again.id);
   });

@@ -5,8 +5,10 @@ import { publishTestPattern, type Publisher } from './helpers/publisher.ts';
 /**
  * Publishing with a class's stream key, as OBS and Android apps do (server
  * rtmp://HOST:1935/live, key <streamKey>), with real ffmpeg against a real node: the key maps
- * to live/<classId> and starts the class; after a rotation the old key is refused and the new
- * one works; an unknown key is refused with TOKEN_INVALID.
+ * to live/<classId> and starts a lesson; a rotation disconnects the publisher that used the old
+ * key, refuses the old key and the new one works; an unknown key is refused with TOKEN_INVALID;
+ * right after a lesson ends the key is refused (LESSON_ENDED), an archived class's too.
+ * Stream keys never reach the log.
  */
 describe('RTMP stream keys', () => {
   let t: TestNode;
@@ -71,7 +73,7 @@ describe('RTMP stream keys', () => {
     await t?.stop();
   });
 
-  it('maps the key to live/<classId>, starts the class; rotation refuses the old key', async () => {
+  it('maps the key to live/<classId>, starts a lesson; rotation cuts the old key off', async () => {
     type Cls = { id: string; status: string; rtmp: { server: string; streamKey: string } };
     const created = await api<Cls>('POST', '/api/classes', { title: 'Stream key class' }, teacher);
     expect(created.status).toBe(201);
@@ -84,13 +86,18 @@ describe('RTMP stream keys', () => {
     expect(t.node.registry.get(`live/${c.rtmp.streamKey}`)).toBeUndefined();
     const live = await api<Cls>('GET', `/api/classes/${c.id}`, undefined, teacher);
     expect(live.body.status).toBe('live');
-    await first.stop();
-    await until(() => t.node.registry.get(path)?.state !== 'live', 10_000, 'the publisher to leave');
 
+    // Rotating disconnects the publisher that used the old key, at once.
     const rotated = await api<Cls>('POST', `/api/classes/${c.id}/stream-key`, undefined, teacher);
     expect(rotated.status).toBe(200);
     const fresh = rotated.body.rtmp.streamKey;
     expect(fresh).not.toBe(c.rtmp.streamKey);
+    const cut = await Promise.race([
+      first.exited,
+      new Promise<number>((r) => setTimeout(() => r(-999), 5000)),
+    ]);
+    expect(cut, 'the old-key publisher should be disconnected within 5 s').not.toBe(-999);
+    await until(() => t.node.registry.get(path)?.state !== 'live', 5000, 'the publisher to leave');
 
     const old = publish(c.rtmp.streamKey);
     const code = await Promise.race([
@@ -106,17 +113,26 @@ describe('RTMP stream keys', () => {
     await until(() => t.node.registry.get(path)?.state === 'live', 20_000, 'the stream with the new key');
   });
 
-  it('refuses an unknown key and the key of an ended class', async () => {
+  it('refuses an unknown key, the key right after a lesson ended, and an archived class', async () => {
     const unknown = publish('x'.repeat(40));
     expect(await unknown.exited).not.toBe(0);
     expect(unknown.stderrTail()).toContain('TOKEN_INVALID: Unknown stream key.');
 
     type Cls = { id: string; rtmp: { streamKey: string } };
     const c = (await api<Cls>('POST', '/api/classes', { title: 'Ends' }, teacher)).body;
+    expect((await api('POST', `/api/classes/${c.id}/start`, undefined, teacher)).status).toBe(200);
     expect((await api('POST', `/api/classes/${c.id}/end`, undefined, teacher)).status).toBe(200);
+    // An encoder reconnecting on its own within the cooldown does not restart the lesson.
     const ended = publish(c.rtmp.streamKey);
     expect(await ended.exited).not.toBe(0);
-    expect(ended.stderrTail()).toContain('CLASS_ENDED');
+    expect(ended.stderrTail()).toContain('LESSON_ENDED');
     expect(t.node.registry.get(`live/${c.id}`)?.state ?? 'idle').not.toBe('live');
+    expect(
+      (await api<Cls & { status: string }>('GET', `/api/classes/${c.id}`, undefined, teacher)).body.status,
+    ).toBe('scheduled');
+    expect((await api('POST', `/api/classes/${c.id}/archive`, undefined, teacher)).status).toBe(200);
+    const archived = publish(c.rtmp.streamKey);
+    expect(await archived.exited).not.toBe(0);
+    expect(archived.stderrTail()).toContain('CLASS_ARCHIVED');
   });
 });

@@ -111,6 +111,15 @@ export const ConfigSchema = Type.Object(
     wsMessageBurst: Type.Integer({ minimum: 1 }),
     /** Recent class events kept per class for reconnecting clients (`/ws?since=`). */
     wsHistorySize: Type.Integer({ minimum: 10, maximum: 100000 }),
+    /** Most open WebSockets per client address (429 TOO_MANY_SOCKETS before the upgrade past it). */
+    wsMaxSocketsPerAddress: Type.Integer({ minimum: 1 }),
+    /**
+     * After a lesson ends, a publish with the class's stream key does not start the next lesson
+     * for this long (ms): an encoder's auto-reconnect cannot restart an ended lesson.
+     */
+    lessonRestartCooldownMs: Type.Integer({ minimum: 0 }),
+    /** Longest an HTTP request may take to arrive in full, ms (408 past it; 0 = no limit). */
+    httpRequestTimeoutMs: Type.Integer({ minimum: 0 }),
   },
   { additionalProperties: false },
 );

@@ -9,18 +9,37 @@ import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fas
 import { DEFAULTS } from '../../src/config/defaults.ts';
 import type { Config } from '../../src/config/schema.ts';
 import { hashPassword } from '../../src/control/auth/passwords.ts';
-import { loadOrCreateKeys } from '../../src/control/auth/keys.ts';
-import { TokenService } from '../../src/control/auth/tokens.ts';
 import type { ClassEvent } from '../../src/control/classroom/events.ts';
-import { createClassroom, type Classroom } from '../../src/control/classroom/wiring.ts';
-import { openClassChannel, type ClassChannel } from '../../src/control/ws/channel.ts';
-import { buildApp } from '../../src/control/http/app.ts';
 import type { DrizzleStore } from '../../src/control/store/db.ts';
 import { openMemoryStore, openPostgresTestStore } from '../../src/control/store/testing.ts';
 import type { ClassRecord, User } from '../../src/control/store/types.ts';
-import { WhepServer } from '../../src/media/servers/whep/whep-server.ts';
-import { StreamRegistry } from '../../src/media/stream/registry.ts';
 import { createLogger } from '../../src/shared/logger.ts';
+import { buildNode } from '../../src/main.ts';
+import type { TokenService } from '../../src/control/auth/tokens.ts';
+import type { Classroom } from '../../src/control/classroom/wiring.ts';
+import type { ClassChannel } from '../../src/control/ws/channel.ts';
+
+/**
+ * The configuration tests build nodes with: the defaults, keys in `dataDir`, generous rate
+ * limits (one address makes every request), no audio transcoder, a short publisher grace,
+ * URLs on `class.test`.
+ */
+export function testConfig(dataDir: string): Config {
+  return {
+    ...DEFAULTS,
+    dataDir,
+    joinRateLimit: 1000,
+    loginRateLimit: 1000,
+    audioTranscode: false,
+    reconnectGraceMs: 1000,
+    publicHost: 'class.test',
+    webrtcPortMin: 20000,
+    webrtcPortMax: 29999,
+    maxViewers: 10,
+    maxPendingViewers: 10,
+    logLevel: 'silent',
+  };
+}
 
 /** Cheap scrypt for tests (production uses N=2^15). */
 export const TEST_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
@@ -60,62 +79,21 @@ export async function startTestApi(
   overrides: Partial<Config> = {},
   backend: 'pglite' | 'postgres' = 'pglite',
 ): Promise<TestApi> {
-  const cfg: Config = { ...DEFAULTS, joinRateLimit: 1000, loginRateLimit: 1000, ...overrides };
-  const logger = createLogger({ level: process.env.AIRCLASS_TEST_LOG ?? 'silent' });
   const dir = mkdtempSync(join(tmpdir(), 'airclass-api-'));
-  const tokens = new TokenService(await loadOrCreateKeys(dir));
+  const cfg: Config = { ...testConfig(dir), ...overrides };
+  const logger = createLogger({ level: process.env.AIRCLASS_TEST_LOG ?? 'silent' });
   const store =
     backend === 'postgres' ? await openPostgresTestStore({ logger }) : await openMemoryStore({ logger });
   const events: TestApi['events'] = [];
-  const channel = await openClassChannel({
-    redisUrl: '',
-    redisPrefix: cfg.redisPrefix,
-    historySize: cfg.wsHistorySize,
-    maxMessageBytes: cfg.wsMaxMessageBytes,
-    limits: { perSecond: cfg.wsMessagesPerSecond, burst: cfg.wsMessageBurst },
+  // The node exactly as `airclass start` builds it, on this store, without listeners.
+  const node = await buildNode(cfg, logger, {
     store,
-    authenticate: (token) => classroom.authenticator.authenticateToken(token),
-    allowedOrigins: cfg.corsOrigins,
-    logger,
-  });
-  const classroom = createClassroom({
-    cfg,
-    store,
-    tokens,
-    urls: { http: 'http://class.test:8000', rtmp: 'rtmp://class.test:1935/live' },
-    events: {
-      emit: (classId, event) => {
-        events.push({ classId, event });
-        void channel.events.emit(classId, event);
-      },
-    },
-    logger,
+    bootstrapAdmin: false,
     passwordParams: TEST_SCRYPT,
+    onClassEvent: (classId, event) => events.push({ classId, event }),
   });
-  const registry = new StreamRegistry({ reconnectGraceMs: 1000 });
-  const whep = new WhepServer({
-    registry,
-    logger,
-    portRange: [20000, 29999],
-    announcedAddresses: [],
-    maxViewers: 10,
-    maxPending: 10,
-  });
-  const app = await buildApp({
-    logger,
-    bodyLimit: cfg.httpBodyLimit,
-    registry,
-    whep,
-    tokens,
-    iceServers: [],
-    rateLimit: cfg.whepRateLimit,
-    audio: () => ({ available: false, reason: 'test' }),
-    ready: () => true,
-    startedAt: Date.now(),
-    api: classroom.api,
-    ws: channel.routes,
-  });
-  await app.ready();
+  await node.start({ listen: false });
+  const { http: app, tokens, classroom, channel } = node;
 
   const call: TestApi['call'] = ({ token, headers, ...rest }) =>
     app.inject({ ...rest, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
@@ -147,11 +125,7 @@ export async function startTestApi(
     },
     call,
     close: async () => {
-      await channel.close();
-      await app.close();
-      whep.close();
-      registry.close();
-      await store.close();
+      await node.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -4,6 +4,7 @@
  * `bus: 'redis'` uses the Redis at 127.0.0.1:6379 (a per-run key prefix, removed on stop) and
  * the PostgreSQL test database; `bus: 'memory'` the in-process bus and PGlite.
  */
+import { TokenGate } from '../../src/control/classroom/token-gate.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,7 +62,14 @@ export async function startChannel(opts: ChannelOptions): Promise<ChannelHarness
   const store = redis ? await openPostgresTestStore() : await openMemoryStore();
   const dir = mkdtempSync(join(tmpdir(), 'airclass-ws-'));
   const tokens = new TokenService(await loadOrCreateKeys(dir));
-  const auth = new Authenticator({ tokens, users: store.users, allowedOrigins: [] });
+  const gate = new TokenGate({
+    classes: store.classes,
+    participants: store.participants,
+    users: store.users,
+    revokedTokens: store.revokedTokens,
+    monitorLinks: store.monitorLinks,
+  });
+  const auth = new Authenticator({ tokens, gate, allowedOrigins: [] });
   const prefix = `airclass-test-${randomBytes(4).toString('hex')}:`;
   const channel = await openClassChannel({
     redisUrl: redis ? TEST_REDIS_URL : '',
@@ -84,6 +92,7 @@ export async function startChannel(opts: ChannelOptions): Promise<ChannelHarness
   const access = new ClassAccess({
     classes: store.classes,
     participants: store.participants,
+    monitorLinks: store.monitorLinks,
     tokens,
     links,
     studentTokenTtl: '1h',
@@ -113,7 +122,7 @@ export async function startChannel(opts: ChannelOptions): Promise<ChannelHarness
       const r = await access.join(c.joinCode, name);
       return { token: r.token, participantId: r.participantId };
     },
-    monitor: async (c) => (await access.monitorLink(c, 'test')).token,
+    monitor: async (c) => (await access.monitorLink(c, c.teacherId)).token,
     async connect(token, query = {}) {
       const q = new URLSearchParams({
         token,

@@ -24,7 +24,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
 ];
 
 /**
- * What the watch page exposes as `window.airclass` (web/watch/watch.js). Times are the
+ * What the watch page exposes as `window.airclass` (web/src/lib/whep-player.ts). Times are the
  * page's performance.now() values; null until the event happened in the current session.
  */
 export interface AirclassMonitor {

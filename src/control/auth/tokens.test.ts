@@ -48,17 +48,23 @@ describe('keys and tokens', () => {
         classId: 'c1',
         name: '민지',
         media: { path: 'live/c1', actions: ['read'] },
+        epoch: 3,
       },
       '1h',
     );
-    await expect(svc.verifyAccess(t)).resolves.toEqual({
+    const claims = await svc.verifyAccess(t);
+    expect(claims).toMatchObject({
       sub: 'p1',
       role: 'student',
       classId: 'c1',
       name: '민지',
       media: { path: 'live/c1', actions: ['read'] },
+      epoch: 3,
     });
-    await expect(svc.authorize(t, 'live/c1', 'read')).resolves.toMatchObject({ classId: 'c1' });
+    // Every token has an id (for sign-out) and its issue time in ms (for session resets).
+    expect(claims.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Math.abs(claims.issuedAtMs! - Date.now())).toBeLessThan(60_000);
+    await expect(svc.authorize(t, 'live/c1', 'read')).resolves.toMatchObject({ classId: 'c1', epoch: 3 });
     await expect(svc.authorize(t, 'live/c1', 'publish')).rejects.toMatchObject({ code: 'TOKEN_SCOPE' });
     await expect(svc.authorize(t, 'live/c2', 'read')).rejects.toMatchObject({ code: 'TOKEN_SCOPE' });
   });
@@ -66,7 +72,7 @@ describe('keys and tokens', () => {
   it('keeps session tokens out of media and media tokens out of the API', async () => {
     const svc = new TokenService(await loadOrCreateKeys(mkdtempSync(join(tmpdir(), 'airclass-keys-'))));
     const session = await svc.signAccess({ sub: 'u1', role: 'teacher' }, '1h');
-    await expect(svc.verifyAccess(session)).resolves.toEqual({ sub: 'u1', role: 'teacher' });
+    await expect(svc.verifyAccess(session)).resolves.toMatchObject({ sub: 'u1', role: 'teacher' });
     await expect(svc.verify(session)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });
     const media = await svc.sign({ sub: 'x', role: 'admin', path: 'live/a', actions: ['read'] }, '1h');
     await expect(svc.verifyAccess(media)).rejects.toMatchObject({ code: 'TOKEN_INVALID' });

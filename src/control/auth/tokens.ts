@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { SignJWT, jwtVerify, createLocalJWKSet, type JSONWebKeySet, type JWTPayload } from 'jose';
 import { AirError } from '../../shared/errors.ts';
 import type { SigningKeys } from './keys.ts';
@@ -20,6 +21,12 @@ export interface MediaClaims {
   actions: MediaAction[];
   /** Class id when the token was issued for a class. */
   classId?: string;
+  /** The class's epoch when issued (claim `ep`): a lesson end refuses the token. */
+  epoch?: number;
+  /** Read back from a verified token: id (`jti`), issue time in ms, expiry in s. */
+  jti?: string;
+  issuedAtMs?: number;
+  exp?: number;
 }
 
 /**
@@ -38,6 +45,33 @@ export interface AccessClaims {
   name?: string;
   /** Media scope carried in the same token: read on the class path. */
   media?: { path: string; actions: MediaAction[] };
+  /** The class's epoch when issued (claim `ep`; students, monitors). */
+  epoch?: number;
+  /** The monitor link a monitor token belongs to (claim `lnk`), so it can be revoked. */
+  link?: string;
+  /** Read back from a verified token: id (`jti`), issue time in ms, expiry in s. */
+  jti?: string;
+  issuedAtMs?: number;
+  exp?: number;
+}
+
+/** The claims every AirClass token carries for revocation checks (see TokenGate). */
+function commonClaims(payload: JWTPayload, claims: { epoch?: number }): void {
+  payload.jti = randomUUID();
+  // Issue time in ms: a session reset within the same second must not spare a later sign-in.
+  payload.ims = Date.now();
+  if (claims.epoch !== undefined) payload.ep = claims.epoch;
+}
+
+/** The revocation fields of a verified payload. */
+function readCommon(payload: JWTPayload): Pick<AccessClaims, 'epoch' | 'jti' | 'issuedAtMs' | 'exp'> {
+  const out: Pick<AccessClaims, 'epoch' | 'jti' | 'issuedAtMs' | 'exp'> = {};
+  if (Number.isInteger(payload.ep)) out.epoch = payload.ep as number;
+  if (typeof payload.jti === 'string') out.jti = payload.jti;
+  if (typeof payload.ims === 'number') out.issuedAtMs = payload.ims;
+  else if (typeof payload.iat === 'number') out.issuedAtMs = payload.iat * 1000;
+  if (typeof payload.exp === 'number') out.exp = payload.exp;
+  return out;
 }
 
 const ISSUER = 'airclass';
@@ -74,6 +108,7 @@ export class TokenService {
   async sign(claims: MediaClaims, ttl: string): Promise<string> {
     const payload: JWTPayload = { role: claims.role, path: claims.path, act: claims.actions };
     if (claims.classId) payload.cls = claims.classId;
+    commonClaims(payload, claims);
     return new SignJWT(payload)
       .setProtectedHeader({ alg: 'EdDSA', kid: this.keys.kid, typ: 'JWT' })
       .setIssuer(ISSUER)
@@ -113,6 +148,7 @@ export class TokenService {
       path: payload.path,
       actions: act as MediaAction[],
       classId: typeof payload.cls === 'string' ? payload.cls : undefined,
+      ...readCommon(payload),
     };
   }
 
@@ -124,6 +160,8 @@ export class TokenService {
     const payload: JWTPayload = { role: claims.role };
     if (claims.classId) payload.cls = claims.classId;
     if (claims.name) payload.name = claims.name;
+    if (claims.link) payload.lnk = claims.link;
+    commonClaims(payload, claims);
     if (claims.media) {
       payload.path = claims.media.path;
       payload.act = claims.media.actions;
@@ -160,6 +198,8 @@ export class TokenService {
     const claims: AccessClaims = { sub: payload.sub, role };
     if (cls) claims.classId = cls;
     if (typeof payload.name === 'string') claims.name = payload.name;
+    if (typeof payload.lnk === 'string') claims.link = payload.lnk;
+    Object.assign(claims, readCommon(payload));
     const act = payload.act;
     if (typeof payload.path === 'string' && Array.isArray(act)) {
       claims.media = {

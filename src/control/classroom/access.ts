@@ -5,7 +5,13 @@
  */
 import { AirError } from '../../shared/errors.ts';
 import { ttlSeconds, type MediaAction, type TokenService } from '../auth/tokens.ts';
-import type { ClassRecord, ClassRepo, ParticipantRepo } from '../store/types.ts';
+import type {
+  ClassRecord,
+  ClassRepo,
+  MonitorLinkRecord,
+  MonitorLinkRepo,
+  ParticipantRepo,
+} from '../store/types.ts';
 import type { ClassLinks } from './links.ts';
 
 /** What a student gets for joining (the body of `POST /api/join`). */
@@ -24,6 +30,8 @@ export interface JoinResult {
 
 /** A monitor's read-only share link. */
 export interface MonitorLink {
+  /** The link's id (to revoke it). */
+  id: string;
   url: string;
   token: string;
   expiresIn: number;
@@ -31,10 +39,10 @@ export interface MonitorLink {
 
 /** What the access issuer is built from. */
 export interface ClassAccessDeps {
-  classes: Pick<ClassRepo, 'byJoinCode'>;
-  /** The most recently ended class with a code, to answer CLASS_ENDED rather than "wrong code". */
-  endedByJoinCode?: (code: string) => Promise<ClassRecord | undefined>;
+  /** `archivedByJoinCode` answers CLASS_ARCHIVED rather than "wrong code" after archiving. */
+  classes: Pick<ClassRepo, 'byJoinCode' | 'archivedByJoinCode'>;
   participants: Pick<ParticipantRepo, 'join'>;
+  monitorLinks: Pick<MonitorLinkRepo, 'create' | 'list' | 'revoke'>;
   tokens: TokenService;
   links: ClassLinks;
   studentTokenTtl: string;
@@ -51,6 +59,11 @@ export function cleanName(raw: string): string {
     .trim();
 }
 
+/** The token subject of a monitor link (WHEP sessions and sockets are tagged with it). */
+export function monitorSubject(linkId: string): string {
+  return `monitor:${linkId}`;
+}
+
 /** Issues class tokens and links. */
 export class ClassAccess {
   private readonly deps: ClassAccessDeps;
@@ -61,8 +74,10 @@ export class ClassAccess {
 
   /**
    * Joins the class open with `code` as `name`: records attendance and returns a student token
-   * (role student, this class, read on `live/<classId>`). JOIN_CODE_INVALID for no such open
-   * class, CLASS_ENDED for a class that has ended, VALIDATION for an empty name.
+   * (role student, this class, read on `live/<classId>`, `ep` = the class's epoch, so the end
+   * of the lesson ends it). JOIN_CODE_INVALID for no such class, CLASS_ARCHIVED for a class
+   * archived lately, VALIDATION for an empty name. A scheduled class may be joined (the
+   * student waits for the lesson to start).
    */
   async join(code: string, rawName: string): Promise<JoinResult> {
     const name = cleanName(rawName);
@@ -70,10 +85,9 @@ export class ClassAccess {
     if (!/^[0-9]{6}$/.test(code)) throw new AirError('JOIN_CODE_INVALID');
     const c = await this.deps.classes.byJoinCode(code);
     if (!c) {
-      if (await this.deps.endedByJoinCode?.(code)) throw new AirError('CLASS_ENDED');
+      if (await this.deps.classes.archivedByJoinCode(code)) throw new AirError('CLASS_ARCHIVED');
       throw new AirError('JOIN_CODE_INVALID');
     }
-    if (c.status === 'ended') throw new AirError('CLASS_ENDED');
     const { links, tokens } = this.deps;
     const participant = await this.deps.participants.join({ classId: c.id, name, role: 'student' });
     const path = links.path(c.id);
@@ -84,6 +98,7 @@ export class ClassAccess {
         classId: c.id,
         name,
         media: { path, actions: ['read'] },
+        epoch: c.epoch,
       },
       this.deps.studentTokenTtl,
     );
@@ -100,21 +115,44 @@ export class ClassAccess {
     };
   }
 
-  /** A read-only monitor link for the class (role monitor, read on its path). */
+  /**
+   * A read-only monitor link for the class (role monitor, read on its path), stored so that
+   * it can be listed and revoked; it holds for the current lesson (`ep`).
+   */
   async monitorLink(c: ClassRecord, createdBy: string): Promise<MonitorLink> {
-    if (c.status === 'ended') throw new AirError('CLASS_ENDED');
+    if (c.status === 'archived') throw new AirError('CLASS_ARCHIVED');
     const ttl = this.deps.monitorLinkTtl;
+    const expiresIn = ttlSeconds(ttl);
+    const link = await this.deps.monitorLinks.create({
+      classId: c.id,
+      createdBy,
+      expiresAt: new Date(Date.now() + expiresIn * 1000),
+    });
     const token = await this.deps.tokens.signAccess(
       {
-        sub: `monitor:${createdBy}`,
+        sub: monitorSubject(link.id),
         role: 'monitor',
         classId: c.id,
         name: 'monitor',
         media: { path: this.deps.links.path(c.id), actions: ['read'] },
+        epoch: c.epoch,
+        link: link.id,
       },
       ttl,
     );
-    return { url: this.deps.links.monitorUrl(token), token, expiresIn: ttlSeconds(ttl) };
+    return { id: link.id, url: this.deps.links.monitorUrl(token), token, expiresIn };
+  }
+
+  /** The class's monitor links, newest first (no tokens: those were shown once). */
+  monitorLinks(c: ClassRecord): Promise<MonitorLinkRecord[]> {
+    return this.deps.monitorLinks.list(c.id);
+  }
+
+  /** Revokes a monitor link of the class; NOT_FOUND if it is not one. */
+  async revokeMonitorLink(c: ClassRecord, id: string): Promise<MonitorLinkRecord> {
+    const l = await this.deps.monitorLinks.revoke(c.id, id);
+    if (!l) throw new AirError('NOT_FOUND', 'No such monitor link in this class.');
+    return l;
   }
 
   /**
@@ -124,17 +162,18 @@ export class ClassAccess {
    */
   async mediaToken(
     c: ClassRecord,
-    userType: 'teacher' | 'student' | 'monitor',
+    userType: 'admin' | 'teacher' | 'student' | 'monitor',
     userId: string,
     actions: MediaAction[],
     ttl: string,
   ): Promise<{ token: string; expiresIn: number; path: string }> {
-    if (actions.includes('publish') && userType !== 'teacher') {
+    if (actions.includes('publish') && userType !== 'teacher' && userType !== 'admin') {
       throw new AirError('FORBIDDEN', 'Only a teacher token may publish.');
     }
     const path = this.deps.links.path(c.id);
+    if (c.status === 'archived') throw new AirError('CLASS_ARCHIVED');
     const token = await this.deps.tokens.sign(
-      { sub: userId, role: userType, path, actions, classId: c.id },
+      { sub: userId, role: userType, path, actions, classId: c.id, epoch: c.epoch },
       ttl,
     );
     return { token, expiresIn: ttlSeconds(ttl), path };

@@ -3,13 +3,13 @@
  * (DESIGN §4). The hub (or the bus in front of it) implements `ClassEvents`; the composition
  * root passes it in. Types published here:
  *
- * - `class.started` `{ class: { id, title, status, startedAt } }` — the teacher started the
- *   class, or published with its stream key while it was scheduled.
- * - `class.ended`   `{ class: { id, title, status, endedAt } }`
- * - `stream.live`   `{ path }` — a publisher is live on `live/<classId>`.
- * - `stream.offline` `{ path }` — the publisher left and did not come back in the grace period.
+ * - `class.started` `{ class, lesson }` — the teacher started the next lesson, or published
+ *   with its stream key while it was scheduled.
+ * - `class.ended`   `{ class, lesson }` — the lesson ended (final).
+ * - `participant.removed` `{ id }` — the teacher removed a student (or revoked a monitor link).
+ * - `stream.live` / `stream.waiting` / `stream.offline` `{ path }`, `stream.stats` `{ path,
+ *   width, height, fps, bitrate, viewers }` — see stream-watch.ts.
  */
-import type { StreamRegistry } from '../../media/stream/registry.ts';
 import type { ClassRecord } from '../store/types.ts';
 
 /** One event for the members of a class. */
@@ -41,25 +41,4 @@ export function eventClass(c: ClassRecord): Record<string, unknown> {
 export function classIdOfPath(path: string): string | undefined {
   const m = /^live\/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i.exec(path);
   return m?.[1]?.toLowerCase();
-}
-
-/**
- * Publishes `stream.live` / `stream.offline` for class paths as the registry reports them.
- * Returns a function that removes the listeners.
- */
-export function bridgeStreamEvents(registry: StreamRegistry, events: ClassEvents): () => void {
-  const live = (s: { path: string }): void => {
-    const id = classIdOfPath(s.path);
-    if (id) events.emit(id, { type: 'stream.live', path: s.path });
-  };
-  const offline = (s: { path: string }): void => {
-    const id = classIdOfPath(s.path);
-    if (id) events.emit(id, { type: 'stream.offline', path: s.path });
-  };
-  registry.on('publish', live);
-  registry.on('offline', offline);
-  return () => {
-    registry.off('publish', live);
-    registry.off('offline', offline);
-  };
 }

@@ -6,23 +6,33 @@
 import type { FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
 import type { ScryptParams } from '../auth/passwords.ts';
-import type { TokenService } from '../auth/tokens.ts';
+import type { MediaAction, MediaClaims, TokenService } from '../auth/tokens.ts';
 import type { ClassAccess } from '../classroom/access.ts';
 import type { ClassService } from '../classroom/class-service.ts';
 import type { ClassLinks } from '../classroom/links.ts';
+import type { TokenGate } from '../classroom/token-gate.ts';
 import type { Store } from '../store/types.ts';
 import { authRoutes } from './routes/auth.ts';
 import { classRoutes } from './routes/classes.ts';
 import { joinRoutes } from './routes/join.ts';
+import { lessonRoutes, type LessonRouteDeps } from './routes/lessons.ts';
+import { quizRoutes, type QuizRouteDeps } from './routes/quizzes.ts';
 import { userRoutes } from './routes/users.ts';
 import type { Authenticator } from './session.ts';
+import type { StreamView } from './schemas.ts';
 import { strictApi } from './validation.ts';
 
 /** What the API routes need. */
 export interface ApiDeps {
-  store: Pick<Store, 'users' | 'participants'>;
+  store: Pick<Store, 'users' | 'participants' | 'revokedTokens'>;
   tokens: TokenService;
   authenticator: Authenticator;
+  /** Checks of verified tokens against the database. */
+  gate: TokenGate;
+  /** WHEP media tokens: scope, then the gate. */
+  authorizeMedia(token: string | undefined, path: string, action: MediaAction): Promise<MediaClaims>;
+  /** The stream of a class path on this node (ClassView `stream`); default: offline. */
+  streamInfo?: (path: string) => StreamView;
   classes: ClassService;
   access: ClassAccess;
   links: ClassLinks;
@@ -38,6 +48,12 @@ export interface ApiDeps {
   corsOrigins: readonly string[];
   /** scrypt parameters for new passwords (tests lower them). */
   passwordParams?: ScryptParams;
+  /** Quizzes (routes registered only when given). */
+  quizzes?: QuizRouteDeps['quizzes'];
+  /** Answers per minute per token. */
+  answerRateLimit?: number;
+  /** "My data" and lesson engagement (routes registered only when given). */
+  studentData?: LessonRouteDeps['studentData'];
 }
 
 /** Registers the `/api` context on `app`. */
@@ -60,6 +76,8 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       userRoutes(api, deps);
       classRoutes(api, deps);
       joinRoutes(api, deps);
+      quizRoutes(api, deps);
+      lessonRoutes(api, deps);
     },
     { prefix: '/api' },
   );

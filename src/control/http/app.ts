@@ -17,6 +17,8 @@ import { wsRoutes, type WsRouteDeps } from '../ws/routes.ts';
 export interface AppDeps extends StatusRouteDeps, WhepRouteDeps {
   logger: Logger;
   bodyLimit: number;
+  /** Longest a request may take to arrive in full (ms; 408 past it; 0 or absent = no limit). */
+  requestTimeoutMs?: number;
   webDir?: string;
   /** The JSON API under /api (accounts, classes, join). */
   api: ApiDeps;
@@ -26,7 +28,8 @@ export interface AppDeps extends StatusRouteDeps, WhepRouteDeps {
   ws?: WsRouteDeps;
 }
 
-const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../web/', import.meta.url));
+/** The built pages (`npm run build:web` makes dist/web from web/). */
+const DEFAULT_WEB_DIR = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
 
 /** The error of a request past its rate limit: 429 RATE_LIMITED with Retry-After. */
 function rateLimited(_req: unknown, ctx: { ttl: number }): AirError {
@@ -34,17 +37,48 @@ function rateLimited(_req: unknown, ctx: { ttl: number }): AirError {
   return new AirError('RATE_LIMITED', 'Too many requests; try again later.', { 'Retry-After': retry });
 }
 
+/**
+ * A request whose body has not fully arrived `ms` after its headers is answered 408
+ * REQUEST_TIMEOUT and its connection closed (Node's own requestTimeout does not reach a body
+ * that trickles in once the handler has started reading it).
+ */
+function cutSlowBodies(app: FastifyInstance, ms: number): void {
+  app.addHook('onRequest', (req, reply, done) => {
+    const raw = req.raw;
+    if (raw.complete) return done();
+    const timer = setTimeout(() => {
+      if (raw.complete) return;
+      req.log.info({ method: req.method, url: req.routeOptions.url, ms }, 'request body too slow; cut off');
+      const res = reply.raw;
+      if (!res.headersSent) {
+        const err = new AirError('REQUEST_TIMEOUT');
+        res.writeHead(err.status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
+        res.end(JSON.stringify({ error: { code: err.code, message: err.message } }));
+      }
+      raw.socket.destroySoon();
+    }, ms);
+    timer.unref();
+    const clear = (): void => clearTimeout(timer);
+    raw.once('end', clear);
+    raw.once('close', clear);
+    done();
+  });
+}
+
 /** Builds the Fastify app without listening, so tests can use `inject()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger.child({ part: 'http' }) as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit,
+    // Slow headers are cut by Node itself; a slow body by `cutSlowBodies` below.
+    requestTimeout: deps.requestTimeoutMs ?? 0,
     logController: new LogController({ disableRequestLogging: true }),
     trustProxy: false,
     return503OnClosing: true,
   });
   trackRoutes(app);
   installErrorHandler(app);
+  if (deps.requestTimeoutMs) cutSlowBodies(app, deps.requestTimeoutMs);
   for (const type of ['application/sdp', 'application/trickle-ice-sdpfrag']) {
     app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: 64 * 1024 }, (_req, body, done) =>
       done(null, body),
@@ -55,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerDocs(app, deps.version ?? '0.1.0');
   if (deps.ws) await wsRoutes(app, deps.ws);
   statusRoutes(app, deps);
-  whepRoutes(app, deps);
+  whepRoutes(app, { ...deps, authorizeMedia: deps.authorizeMedia ?? deps.api.authorizeMedia });
   await registerApi(app, deps.api);
   await webRoutes(app, deps.webDir ?? DEFAULT_WEB_DIR);
   return app;

@@ -29,7 +29,28 @@ export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength:
 export type IdParams = Static<typeof IdParams>;
 
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
-const Status = Type.Union([Type.Literal('scheduled'), Type.Literal('live'), Type.Literal('ended')]);
+const Status = Type.Union([Type.Literal('scheduled'), Type.Literal('live'), Type.Literal('archived')]);
+
+/** A lesson: one start → end of a class. */
+export const LessonView = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  number: Type.Integer({ minimum: 1 }),
+  startedAt: Type.String({ format: 'date-time' }),
+  endedAt: Time,
+});
+export type LessonView = Static<typeof LessonView>;
+
+/** The stream of a class as this node sees it. */
+export const StreamView = Type.Object({
+  live: Type.Boolean(),
+  state: Type.Union([Type.Literal('live'), Type.Literal('waiting'), Type.Literal('offline')]),
+  width: Type.Optional(Type.Integer()),
+  height: Type.Optional(Type.Integer()),
+  fps: Type.Optional(Type.Number()),
+  bitrate: Type.Optional(Type.Integer({ description: 'bits per second' })),
+  viewers: Type.Integer(),
+});
+export type StreamView = Static<typeof StreamView>;
 
 /** A class as its teacher (or an admin) sees it; students and monitors get no secrets. */
 export const ClassView = Type.Object({
@@ -40,6 +61,10 @@ export const ClassView = Type.Object({
   createdAt: Type.String({ format: 'date-time' }),
   startedAt: Time,
   endedAt: Time,
+  lesson: Type.Union([LessonView, Type.Null()], { description: 'The running lesson' }),
+  lastLesson: Type.Union([LessonView, Type.Null()], { description: 'The last lesson, ended or not' }),
+  archived: Type.Boolean(),
+  stream: StreamView,
   path: Type.String({ description: 'Media path, live/<classId>' }),
   whepUrl: Type.String(),
   watchUrl: Type.String(),
@@ -66,6 +91,7 @@ export const UserView = Type.Object({
   name: Type.String(),
   role: Type.Union([Type.Literal('admin'), Type.Literal('teacher')]),
   createdAt: Type.String({ format: 'date-time' }),
+  disabled: Type.Boolean(),
 });
 export type UserView = Static<typeof UserView>;
 
@@ -76,6 +102,17 @@ export const ParticipantView = Type.Object({
   role: Type.Union([Type.Literal('teacher'), Type.Literal('student'), Type.Literal('monitor')]),
   joinedAt: Type.String({ format: 'date-time' }),
   leftAt: Time,
+  lessonId: Type.Union([Type.String(), Type.Null()]),
+  removed: Type.Boolean(),
+});
+
+/** A monitor share link as listed (its token was shown once, at creation). */
+export const MonitorLinkView = Type.Object({
+  id: Type.String({ format: 'uuid' }),
+  createdAt: Type.String({ format: 'date-time' }),
+  expiresAt: Type.String({ format: 'date-time' }),
+  revokedAt: Time,
+  status: Type.Union([Type.Literal('active'), Type.Literal('revoked'), Type.Literal('expired')]),
 });
 
 /** Email, as accounts use it. */

@@ -1,7 +1,8 @@
 /**
  * Who is calling: the API takes `Authorization: Bearer <token>`; the web UI keeps its sign-in
- * session in an httpOnly cookie (SameSite=Lax, Secure over https). Teacher and admin tokens
- * are checked against the account on every request, so a deleted account stops at once.
+ * session in an httpOnly cookie (SameSite=Lax, Secure over https). Every token goes through
+ * the token gate (classroom/token-gate.ts) on every request: a deleted or disabled account, a
+ * signed-out token, an ended lesson or a removed student stop at once.
  * Cookie-authenticated writes from a foreign Origin are refused (ORIGIN_FORBIDDEN), on top of
  * SameSite=Lax, since another port on the same host is the same "site".
  */
@@ -9,7 +10,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AirError } from '../../shared/errors.ts';
 import type { Principal } from '../auth/policy.ts';
 import type { TokenService } from '../auth/tokens.ts';
-import type { UserRepo } from '../store/types.ts';
+import type { TokenGate } from '../classroom/token-gate.ts';
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = 'airclass_session';
@@ -19,7 +20,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** What the authenticator needs. */
 export interface AuthenticatorDeps {
   tokens: Pick<TokenService, 'verifyAccess'>;
-  users: Pick<UserRepo, 'byId'>;
+  gate: Pick<TokenGate, 'admitAccess'>;
   /** Origins besides the request's own that may write with the cookie (config corsOrigins). */
   allowedOrigins: readonly string[];
 }
@@ -38,15 +39,16 @@ export class Authenticator {
     this.deps = deps;
   }
 
-  /** Verifies a token (API audience) and, for accounts, that the account still exists. */
+  /** Verifies a token (API audience), then the gate (account, revocation, lesson, removal). */
   async authenticateToken(token: string): Promise<Principal> {
-    const p = await this.deps.tokens.verifyAccess(token);
-    if (p.role === 'admin' || p.role === 'teacher') {
-      const user = await this.deps.users.byId(p.sub);
-      if (!user || user.role !== p.role) throw new AirError('TOKEN_INVALID');
-      return { ...p, name: user.name };
-    }
-    return p;
+    return this.deps.gate.admitAccess(await this.deps.tokens.verifyAccess(token));
+  }
+
+  /** The raw token a request carries (Bearer first, else the session cookie). */
+  tokenOf(req: FastifyRequest): string | undefined {
+    const h = req.headers.authorization;
+    if (h && /^Bearer\s+\S/i.test(h)) return h.replace(/^Bearer\s+/i, '').trim();
+    return req.cookies?.[SESSION_COOKIE] || undefined;
   }
 
   /** The caller, or undefined when the request carries no token. TOKEN_INVALID for a bad one. */

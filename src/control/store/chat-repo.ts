@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import { AirError } from '../../shared/errors.ts';
-import { chatMessages } from './schema.ts';
+import { chatMessages, lessons } from './schema.ts';
 import { guard, isForeignKeyViolation, isUniqueViolation, isUuid, type Db } from './sql.ts';
 import type { ChatMessage, ChatRepo } from './types.ts';
 
@@ -50,6 +50,7 @@ export class DrizzleChatRepo implements ChatRepo {
             senderName: m.senderName,
             senderRole: m.senderRole,
             text: m.text,
+            lessonId: sql`(SELECT ${lessons.id} FROM ${lessons} WHERE ${lessons.classId} = ${m.classId} AND ${lessons.endedAt} IS NULL)`,
           })
           .returning();
         return toMessage(rows[0]!);

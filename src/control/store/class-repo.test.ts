@@ -49,7 +49,7 @@ describe.each(STORE_BACKENDS)('ClassRepo on $name', ({ open }) => {
     expect(isAirError(err, 'USER_NOT_FOUND')).toBe(true);
   });
 
-  it('keeps join codes unique among classes not ended, retrying on a collision', async () => {
+  it('keeps join codes unique among classes not archived, retrying on a collision', async () => {
     const code = uniqueCode();
     const other = uniqueCode();
     const repo = new DrizzleClassRepo(store.db, {
@@ -60,8 +60,9 @@ describe.each(STORE_BACKENDS)('ClassRepo on $name', ({ open }) => {
     expect(a.joinCode).toBe(code);
     expect(b.joinCode).toBe(other);
 
-    // An ended class's code may be reused; the code then finds the new class only.
-    await store.classes.setStatus(a.id, 'ended');
+    // An archived class's code may be reused; the code then finds the new class only.
+    await store.classes.archive(a.id);
+    expect((await store.classes.archivedByJoinCode(code))?.id).toBe(a.id);
     const reuse = new DrizzleClassRepo(store.db, { joinCode: scripted([code], randomJoinCode) });
     const c = await reuse.create({ teacherId, title: 'C' });
     expect(c.joinCode).toBe(code);
@@ -85,19 +86,51 @@ describe.each(STORE_BACKENDS)('ClassRepo on $name', ({ open }) => {
     expect(b.streamKey).not.toBe(key);
   });
 
-  it('moves scheduled → live → ended and refuses going back', async () => {
+  it('runs lessons: start is idempotent, end is final (epoch + 1), the next lesson is numbered', async () => {
     const c = await store.classes.create({ teacherId, title: 'life' });
-    const live = await store.classes.setStatus(c.id, 'live');
-    expect(live?.status).toBe('live');
-    expect(live?.startedAt).toBeInstanceOf(Date);
-    expect((await store.classes.setStatus(c.id, 'live'))?.startedAt).toEqual(live?.startedAt);
-    const ended = await store.classes.setStatus(c.id, 'ended');
-    expect(ended?.status).toBe('ended');
-    expect(ended?.endedAt).toBeInstanceOf(Date);
+    expect(c.epoch).toBe(0);
+    const first = await store.lessons.start(c.id);
+    expect(first.started).toBe(true);
+    expect(first.lesson.number).toBe(1);
+    expect(first.class.status).toBe('live');
+    const again = await store.lessons.start(c.id);
+    expect(again.started).toBe(false);
+    expect(again.lesson.id).toBe(first.lesson.id);
+    const p = await store.participants.join({ classId: c.id, name: 'S', role: 'student' });
+    expect(p.lessonId).toBe(first.lesson.id);
+    const ended = await store.lessons.end(c.id);
+    expect(ended.lesson?.endedAt).toBeInstanceOf(Date);
+    expect(ended.class.status).toBe('scheduled');
+    expect(ended.class.epoch).toBe(1);
+    expect(ended.class.lastEndedAt).toEqual(ended.lesson?.endedAt);
+    expect((await store.participants.byId(p.id))?.leftAt).toBeInstanceOf(Date);
+    expect((await store.lessons.end(c.id)).lesson).toBeUndefined();
+    // Same join code for the next lesson.
+    expect((await store.classes.byJoinCode(c.joinCode))?.id).toBe(c.id);
+    const second = await store.lessons.start(c.id);
+    expect(second.lesson.number).toBe(2);
+    expect((await store.lessons.list(c.id)).map((l) => l.number)).toEqual([2, 1]);
+    expect((await store.lessons.current(c.id))?.id).toBe(second.lesson.id);
+  });
+
+  it('starts one lesson when two callers race', async () => {
+    const c = await store.classes.create({ teacherId, title: 'race' });
+    const [a, b] = await Promise.all([store.lessons.start(c.id), store.lessons.start(c.id)]);
+    expect(a.lesson.id).toBe(b.lesson.id);
+    expect([a.started, b.started].filter(Boolean)).toHaveLength(1);
+  });
+
+  it('archives: epoch + 1, code freed, no lesson starts', async () => {
+    const c = await store.classes.create({ teacherId, title: 'old' });
+    const a = await store.classes.archive(c.id);
+    expect(a?.status).toBe('archived');
+    expect(a?.epoch).toBe(1);
     expect(await store.classes.byJoinCode(c.joinCode)).toBeUndefined();
-    const err = await store.classes.setStatus(c.id, 'live').catch((e: unknown) => e);
-    expect(isAirError(err, 'CONFLICT')).toBe(true);
-    expect(await store.classes.setStatus(randomUUID(), 'live')).toBeUndefined();
+    expect((await store.classes.archive(c.id))?.epoch).toBe(1);
+    const err = await store.lessons.start(c.id).catch((e: unknown) => e);
+    expect(isAirError(err, 'CLASS_ARCHIVED')).toBe(true);
+    expect((await store.classes.rename(c.id, 'new'))?.title).toBe('new');
+    expect(await store.classes.archive(randomUUID())).toBeUndefined();
   });
 
   it('rotates the stream key and locks the chat', async () => {

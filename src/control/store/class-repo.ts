@@ -1,14 +1,15 @@
 /**
- * Classes on Drizzle: join codes (6 random digits, unique among classes not ended, retried on
- * collision), stream keys (40 random URL-safe characters), the lifecycle scheduled → live →
- * ended, and the per-class sequence counter (`UPDATE … SET seq = seq + 1 RETURNING seq`).
+ * Classes on Drizzle: join codes (6 random digits, unique among classes not archived, retried
+ * on collision), stream keys (40 random URL-safe characters), rename and archive, and the
+ * per-class sequence counter (`UPDATE … SET seq = seq + 1 RETURNING seq`). Lessons (start,
+ * end: status live ↔ scheduled, epoch) are in lesson-repo.ts.
  */
 import { randomBytes, randomInt } from 'node:crypto';
-import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ne, sql } from 'drizzle-orm';
 import { AirError } from '../../shared/errors.ts';
 import { classes } from './schema.ts';
 import { guard, isForeignKeyViolation, isUniqueViolation, isUuid, type Db } from './sql.ts';
-import type { ClassRecord, ClassRepo, ClassStatus } from './types.ts';
+import type { ClassRecord, ClassRepo } from './types.ts';
 
 type Row = typeof classes.$inferSelect;
 
@@ -30,14 +31,8 @@ export interface ClassRepoOptions {
   maxAttempts?: number;
 }
 
-/** Which states each status may be entered from (same status = no-op). */
-const ENTERED_FROM: Record<ClassStatus, ClassStatus[]> = {
-  scheduled: [],
-  live: ['scheduled'],
-  ended: ['scheduled', 'live'],
-};
-
-function toRecord(r: Row): ClassRecord {
+/** A class row as a record. */
+export function toRecord(r: Row): ClassRecord {
   return {
     id: r.id,
     teacherId: r.teacherId,
@@ -48,7 +43,10 @@ function toRecord(r: Row): ClassRecord {
     chatLocked: r.chatLocked,
     createdAt: r.createdAt,
     startedAt: r.startedAt,
-    endedAt: r.endedAt,
+    endedAt: r.lastEndedAt ?? r.endedAt,
+    epoch: r.epoch,
+    archivedAt: r.archivedAt,
+    lastEndedAt: r.lastEndedAt,
   };
 }
 
@@ -106,7 +104,22 @@ export class DrizzleClassRepo implements ClassRepo {
 
   byJoinCode(code: string): Promise<ClassRecord | undefined> {
     if (!/^[0-9]{6}$/.test(code)) return Promise.resolve(undefined);
-    return this.#one(and(eq(classes.joinCode, code), ne(classes.status, 'ended')));
+    return this.#one(and(eq(classes.joinCode, code), ne(classes.status, 'archived')));
+  }
+
+  /** The class most recently archived with `code` within `withinMs` (so a join says why). */
+  archivedByJoinCode(code: string, withinMs: number = 7 * 24 * 3600_000): Promise<ClassRecord | undefined> {
+    if (!/^[0-9]{6}$/.test(code)) return Promise.resolve(undefined);
+    const since = new Date(Date.now() - withinMs);
+    return guard(async () => {
+      const rows = await this.#db
+        .select()
+        .from(classes)
+        .where(and(eq(classes.joinCode, code), eq(classes.status, 'archived'), gt(classes.archivedAt, since)))
+        .orderBy(desc(classes.archivedAt))
+        .limit(1);
+      return rows[0] && toRecord(rows[0]);
+    });
   }
 
   byStreamKey(key: string): Promise<ClassRecord | undefined> {
@@ -135,29 +148,28 @@ export class DrizzleClassRepo implements ClassRepo {
     });
   }
 
-  /**
-   * scheduled → live (sets startedAt), scheduled | live → ended (sets endedAt). Setting the
-   * current status again is a no-op; any other move is `CONFLICT`. Undefined when not found.
-   */
-  setStatus(id: string, status: ClassStatus): Promise<ClassRecord | undefined> {
+  /** A new title (the caller checks it). Undefined when not found. */
+  rename(id: string, title: string): Promise<ClassRecord | undefined> {
     if (!isUuid(id)) return Promise.resolve(undefined);
     return guard(async () => {
-      const from = ENTERED_FROM[status];
-      if (from.length > 0) {
-        const rows = await this.#db
-          .update(classes)
-          .set({
-            status,
-            ...(status === 'live' ? { startedAt: sql`coalesce(${classes.startedAt}, now())` } : {}),
-            ...(status === 'ended' ? { endedAt: sql`now()` } : {}),
-          })
-          .where(and(eq(classes.id, id), inArray(classes.status, from)))
-          .returning();
-        if (rows[0]) return toRecord(rows[0]);
-      }
-      const current = await this.byId(id);
-      if (!current || current.status === status) return current;
-      throw new AirError('CONFLICT', `A class that is ${current.status} cannot become ${status}.`);
+      const rows = await this.#db.update(classes).set({ title }).where(eq(classes.id, id)).returning();
+      return rows[0] && toRecord(rows[0]);
+    });
+  }
+
+  /**
+   * → archived (epoch + 1, archivedAt): the join code is free again and the key refused. The
+   * caller ends a running lesson first. Idempotent; undefined when not found.
+   */
+  archive(id: string): Promise<ClassRecord | undefined> {
+    if (!isUuid(id)) return Promise.resolve(undefined);
+    return guard(async () => {
+      const rows = await this.#db
+        .update(classes)
+        .set({ status: 'archived', archivedAt: sql`now()`, epoch: sql`${classes.epoch} + 1` })
+        .where(and(eq(classes.id, id), ne(classes.status, 'archived')))
+        .returning();
+      return rows[0] ? toRecord(rows[0]) : this.byId(id);
     });
   }
 

@@ -12,8 +12,10 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import pg from 'pg';
 import { AirError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
+import { DrizzleMonitorLinkRepo, DrizzleRevokedTokenRepo } from './access-repo.ts';
 import { DrizzleChatRepo } from './chat-repo.ts';
 import { DrizzleClassRepo, type ClassRepoOptions } from './class-repo.ts';
+import { DrizzleLessonRepo } from './lesson-repo.ts';
 import { migrate, pgliteTarget, poolTarget, type Migration } from './migrate.ts';
 import { DrizzleParticipantRepo } from './participant-repo.ts';
 import { tables } from './schema.ts';
@@ -53,8 +55,11 @@ export class DrizzleStore implements Store {
   readonly db: Db;
   readonly users: DrizzleUserRepo;
   readonly classes: DrizzleClassRepo;
+  readonly lessons: DrizzleLessonRepo;
   readonly participants: DrizzleParticipantRepo;
   readonly chat: DrizzleChatRepo;
+  readonly revokedTokens: DrizzleRevokedTokenRepo;
+  readonly monitorLinks: DrizzleMonitorLinkRepo;
   readonly #closeClient: () => Promise<void>;
   #closing: Promise<void> | undefined;
 
@@ -68,8 +73,11 @@ export class DrizzleStore implements Store {
     this.db = db;
     this.users = new DrizzleUserRepo(db);
     this.classes = new DrizzleClassRepo(db, classOptions);
+    this.lessons = new DrizzleLessonRepo(db);
     this.participants = new DrizzleParticipantRepo(db);
     this.chat = new DrizzleChatRepo(db);
+    this.revokedTokens = new DrizzleRevokedTokenRepo(db);
+    this.monitorLinks = new DrizzleMonitorLinkRepo(db);
     this.#closeClient = closeClient;
   }
 

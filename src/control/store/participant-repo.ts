@@ -4,7 +4,7 @@
  */
 import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { AirError } from '../../shared/errors.ts';
-import { participants } from './schema.ts';
+import { lessons, participants } from './schema.ts';
 import { guard, isForeignKeyViolation, isUuid, type Db } from './sql.ts';
 import type { Participant, ParticipantRepo, ParticipantRole } from './types.ts';
 
@@ -18,6 +18,8 @@ function toParticipant(r: Row): Participant {
     role: r.role,
     joinedAt: r.joinedAt,
     leftAt: r.leftAt,
+    lessonId: r.lessonId,
+    removedAt: r.removedAt,
   };
 }
 
@@ -29,14 +31,19 @@ export class DrizzleParticipantRepo implements ParticipantRepo {
     this.#db = db;
   }
 
-  /** Records a join now; `CLASS_NOT_FOUND` for an unknown class. */
+  /** Records a join now, in the running lesson if any; `CLASS_NOT_FOUND` for an unknown class. */
   join(p: { classId: string; name: string; role: ParticipantRole }): Promise<Participant> {
     if (!isUuid(p.classId)) return Promise.reject(new AirError('CLASS_NOT_FOUND'));
     return guard(async () => {
       try {
         const rows = await this.#db
           .insert(participants)
-          .values({ classId: p.classId, name: p.name, role: p.role })
+          .values({
+            classId: p.classId,
+            name: p.name,
+            role: p.role,
+            lessonId: sql`(SELECT ${lessons.id} FROM ${lessons} WHERE ${lessons.classId} = ${p.classId} AND ${lessons.endedAt} IS NULL)`,
+          })
           .returning();
         return toParticipant(rows[0]!);
       } catch (e) {
@@ -67,6 +74,24 @@ export class DrizzleParticipantRepo implements ParticipantRepo {
         .where(and(eq(participants.classId, classId), isNull(participants.leftAt)))
         .returning({ id: participants.id });
       return rows.length;
+    });
+  }
+
+  /** Marks a student of the class removed (and left, if present). */
+  remove(classId: string, id: string): Promise<Participant | undefined> {
+    if (!isUuid(classId) || !isUuid(id)) return Promise.resolve(undefined);
+    return guard(async () => {
+      const rows = await this.#db
+        .update(participants)
+        .set({
+          removedAt: sql`coalesce(${participants.removedAt}, now())`,
+          leftAt: sql`coalesce(${participants.leftAt}, now())`,
+        })
+        .where(
+          and(eq(participants.id, id), eq(participants.classId, classId), eq(participants.role, 'student')),
+        )
+        .returning();
+      return rows[0] && toParticipant(rows[0]);
     });
   }
 

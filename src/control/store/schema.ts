@@ -8,17 +8,15 @@ import { sql } from 'drizzle-orm';
 import {
   bigint,
   boolean,
-  doublePrecision,
   index,
   integer,
-  jsonb,
   pgTable,
   text,
   timestamp,
-  unique,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { quizTables } from './schema-quiz.ts';
 
 /** `timestamptz` read as a `Date`. */
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -33,11 +31,13 @@ export const users = pgTable(
     role: text('role', { enum: ['admin', 'teacher'] }).notNull(),
     passwordHash: text('password_hash').notNull(),
     createdAt: tstz('created_at').notNull().defaultNow(),
+    disabledAt: tstz('disabled_at'),
+    sessionsValidAfter: tstz('sessions_valid_after'),
   },
   (t) => [uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)],
 );
 
-/** Classes, with the per-class sequence counter `seq`. */
+/** Classes (courses), with the per-class sequence counter `seq` and the lesson `epoch`. */
 export const classes = pgTable(
   'classes',
   {
@@ -48,7 +48,7 @@ export const classes = pgTable(
     title: text('title').notNull(),
     joinCode: text('join_code').notNull(),
     streamKey: text('stream_key').notNull(),
-    status: text('status', { enum: ['scheduled', 'live', 'ended'] })
+    status: text('status', { enum: ['scheduled', 'live', 'archived'] })
       .notNull()
       .default('scheduled'),
     chatLocked: boolean('chat_locked').notNull().default(false),
@@ -56,20 +56,43 @@ export const classes = pgTable(
     createdAt: tstz('created_at').notNull().defaultNow(),
     startedAt: tstz('started_at'),
     endedAt: tstz('ended_at'),
+    epoch: integer('epoch').notNull().default(0),
+    archivedAt: tstz('archived_at'),
+    lastEndedAt: tstz('last_ended_at'),
   },
   (t) => [
     uniqueIndex('classes_stream_key_key').on(t.streamKey),
     uniqueIndex('classes_join_code_active_key')
       .on(t.joinCode)
-      .where(sql`status <> 'ended'`),
-    index('classes_join_code_ended_idx')
-      .on(t.joinCode, t.endedAt)
-      .where(sql`status = 'ended'`),
+      .where(sql`status <> 'archived'`),
+    index('classes_join_code_archived_idx')
+      .on(t.joinCode, t.archivedAt)
+      .where(sql`status = 'archived'`),
     index('classes_teacher_idx').on(t.teacherId, t.createdAt),
   ],
 );
 
-/** Attendance: one row per join, `leftAt` set on leave. */
+/** One start → end of a class; at most one running (ended_at null) per class. */
+export const lessons = pgTable(
+  'lessons',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    classId: uuid('class_id')
+      .notNull()
+      .references(() => classes.id, { onDelete: 'cascade' }),
+    number: integer('number').notNull(),
+    startedAt: tstz('started_at').notNull().defaultNow(),
+    endedAt: tstz('ended_at'),
+  },
+  (t) => [
+    uniqueIndex('lessons_class_number_key').on(t.classId, t.number),
+    uniqueIndex('lessons_class_running_key')
+      .on(t.classId)
+      .where(sql`ended_at IS NULL`),
+  ],
+);
+
+/** Attendance: one row per join, `leftAt` set on leave; `removedAt` when the teacher removed them. */
 export const participants = pgTable(
   'participants',
   {
@@ -81,8 +104,13 @@ export const participants = pgTable(
     role: text('role', { enum: ['teacher', 'student', 'monitor'] }).notNull(),
     joinedAt: tstz('joined_at').notNull().defaultNow(),
     leftAt: tstz('left_at'),
+    lessonId: uuid('lesson_id').references(() => lessons.id, { onDelete: 'set null' }),
+    removedAt: tstz('removed_at'),
   },
-  (t) => [index('participants_class_idx').on(t.classId, t.joinedAt)],
+  (t) => [
+    index('participants_class_idx').on(t.classId, t.joinedAt),
+    index('participants_lesson_idx').on(t.lessonId, t.joinedAt),
+  ],
 );
 
 /** Chat messages, unique per (class, seq). */
@@ -100,73 +128,9 @@ export const chatMessages = pgTable(
     text: text('text').notNull(),
     createdAt: tstz('created_at').notNull().defaultNow(),
     deletedAt: tstz('deleted_at'),
+    lessonId: uuid('lesson_id').references(() => lessons.id, { onDelete: 'set null' }),
   },
   (t) => [uniqueIndex('chat_messages_class_seq_key').on(t.classId, t.seq)],
-);
-
-/** Quizzes (a later issue). */
-export const quizzes = pgTable(
-  'quizzes',
-  {
-    id: uuid('id').primaryKey().defaultRandom(),
-    classId: uuid('class_id')
-      .notNull()
-      .references(() => classes.id, { onDelete: 'cascade' }),
-    question: text('question').notNull(),
-    kind: text('kind', { enum: ['choice', 'multi', 'text'] })
-      .notNull()
-      .default('choice'),
-    options: jsonb('options').$type<unknown[]>().notNull().default([]),
-    answer: jsonb('answer'),
-    status: text('status', { enum: ['draft', 'open', 'closed'] })
-      .notNull()
-      .default('draft'),
-    createdAt: tstz('created_at').notNull().defaultNow(),
-    openedAt: tstz('opened_at'),
-    closedAt: tstz('closed_at'),
-  },
-  (t) => [index('quizzes_class_idx').on(t.classId, t.createdAt)],
-);
-
-/** Quiz answers: one per student per quiz. */
-export const quizResponses = pgTable(
-  'quiz_responses',
-  {
-    id: uuid('id').primaryKey().defaultRandom(),
-    quizId: uuid('quiz_id')
-      .notNull()
-      .references(() => quizzes.id, { onDelete: 'cascade' }),
-    participantId: uuid('participant_id')
-      .notNull()
-      .references(() => participants.id, { onDelete: 'cascade' }),
-    answer: jsonb('answer').notNull(),
-    correct: boolean('correct'),
-    submittedAt: tstz('submitted_at').notNull().defaultNow(),
-  },
-  (t) => [
-    unique('quiz_responses_quiz_participant_key').on(t.quizId, t.participantId),
-    index('quiz_responses_participant_idx').on(t.participantId),
-  ],
-);
-
-/** Engagement samples from interactions only (DESIGN §11). */
-export const engagementSamples = pgTable(
-  'engagement_samples',
-  {
-    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-    classId: uuid('class_id')
-      .notNull()
-      .references(() => classes.id, { onDelete: 'cascade' }),
-    participantId: uuid('participant_id').references(() => participants.id, { onDelete: 'cascade' }),
-    kind: text('kind').notNull(),
-    value: doublePrecision('value'),
-    data: jsonb('data'),
-    at: tstz('at').notNull().defaultNow(),
-  },
-  (t) => [
-    index('engagement_samples_class_at_idx').on(t.classId, t.at),
-    index('engagement_samples_participant_idx').on(t.participantId, t.at),
-  ],
 );
 
 /** Recordings (HLS on disk; `path` relative to the data dir). */
@@ -189,14 +153,43 @@ export const recordings = pgTable(
   (t) => [index('recordings_class_idx').on(t.classId, t.startedAt)],
 );
 
+/** Tokens revoked before their expiry (sign-out). */
+export const revokedTokens = pgTable(
+  'revoked_tokens',
+  {
+    jti: text('jti').primaryKey(),
+    expiresAt: tstz('expires_at').notNull(),
+  },
+  (t) => [index('revoked_tokens_expires_idx').on(t.expiresAt)],
+);
+
+/** Monitor share links (listed and revoked by the teacher). */
+export const monitorLinks = pgTable(
+  'monitor_links',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    classId: uuid('class_id')
+      .notNull()
+      .references(() => classes.id, { onDelete: 'cascade' }),
+    createdBy: uuid('created_by')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: tstz('created_at').notNull().defaultNow(),
+    expiresAt: tstz('expires_at').notNull(),
+    revokedAt: tstz('revoked_at'),
+  },
+  (t) => [index('monitor_links_class_idx').on(t.classId, t.createdAt)],
+);
+
 /** Every table, for `drizzle(…, { schema })` and the schema check. */
 export const tables = {
   users,
   classes,
   participants,
+  lessons,
   chatMessages,
-  quizzes,
-  quizResponses,
-  engagementSamples,
+  revokedTokens,
+  monitorLinks,
   recordings,
+  ...quizTables,
 };

@@ -16,24 +16,44 @@ export interface User {
   /** scrypt hash in the form `scrypt$N$r$p$saltB64$hashB64`. */
   passwordHash: string;
   createdAt: Date;
+  /** Set while an admin has disabled the account (sign-in and every session refused). */
+  disabledAt: Date | null;
+  /** Sessions issued before this are refused (password reset, disable). */
+  sessionsValidAfter: Date | null;
 }
 
-/** Lifecycle of a class. */
-export type ClassStatus = 'scheduled' | 'live' | 'ended';
+/** Lifecycle of a class: no lesson running, a lesson running, archived (read-only). */
+export type ClassStatus = 'scheduled' | 'live' | 'archived';
 
-/** A class (a lesson) with its join code and stream key. */
+/** A class (a course that meets many times) with its join code and stream key. */
 export interface ClassRecord {
   id: string;
   teacherId: string;
   title: string;
-  /** 6 digits, unique among classes that are not ended. */
+  /** 6 digits, unique among classes that are not archived. */
   joinCode: string;
   /** Secret pasted into an RTMP app; maps to the path `live/<id>`. */
   streamKey: string;
   status: ClassStatus;
   chatLocked: boolean;
   createdAt: Date;
+  /** Start of the running (or last) lesson. */
   startedAt: Date | null;
+  /** End of the last lesson (same as `lastEndedAt`). */
+  endedAt: Date | null;
+  /** Incremented at every lesson end and on archive; class tokens carry it as `ep`. */
+  epoch: number;
+  archivedAt: Date | null;
+  lastEndedAt: Date | null;
+}
+
+/** One start → end of a class. */
+export interface Lesson {
+  id: string;
+  classId: string;
+  /** 1, 2, … per class. */
+  number: number;
+  startedAt: Date;
   endedAt: Date | null;
 }
 
@@ -48,6 +68,10 @@ export interface Participant {
   role: ParticipantRole;
   joinedAt: Date;
   leftAt: Date | null;
+  /** The lesson it belongs to (null: joined while no lesson was running). */
+  lessonId: string | null;
+  /** Set when the teacher removed the student. */
+  removedAt: Date | null;
 }
 
 /** A chat message with its per-class sequence number. */
@@ -63,6 +87,16 @@ export interface ChatMessage {
   deletedAt: Date | null;
 }
 
+/** A monitor share link (its token carries `lnk` = id). */
+export interface MonitorLinkRecord {
+  id: string;
+  classId: string;
+  createdBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+}
+
 /** Users. */
 export interface UserRepo {
   create(u: { email: string; name: string; role: AccountRole; passwordHash: string }): Promise<User>;
@@ -71,6 +105,14 @@ export interface UserRepo {
   byEmail(email: string): Promise<User | undefined>;
   list(): Promise<User[]>;
   count(): Promise<number>;
+  /**
+   * Changes an account: `disabled` (true disables and revokes its sessions, false enables),
+   * `passwordHash` (revokes its sessions), `name`. Undefined when there is no such user.
+   */
+  update(
+    id: string,
+    change: { disabled?: boolean; passwordHash?: string; name?: string },
+  ): Promise<User | undefined>;
 }
 
 /** Classes. */
@@ -78,13 +120,17 @@ export interface ClassRepo {
   /** Creates a scheduled class with a fresh join code (unique among non-ended) and stream key. */
   create(c: { teacherId: string; title: string }): Promise<ClassRecord>;
   byId(id: string): Promise<ClassRecord | undefined>;
-  /** The class that is not ended with this join code. */
+  /** The class that is not archived with this join code. */
   byJoinCode(code: string): Promise<ClassRecord | undefined>;
+  /** The class most recently archived with this join code within `withinMs` (default 7 days). */
+  archivedByJoinCode(code: string, withinMs?: number): Promise<ClassRecord | undefined>;
   byStreamKey(key: string): Promise<ClassRecord | undefined>;
   listByTeacher(teacherId: string): Promise<ClassRecord[]>;
   listAll(): Promise<ClassRecord[]>;
-  /** scheduled → live → ended; sets startedAt / endedAt. */
-  setStatus(id: string, status: ClassStatus): Promise<ClassRecord | undefined>;
+  /** A new title. */
+  rename(id: string, title: string): Promise<ClassRecord | undefined>;
+  /** → archived (epoch + 1; the join code is freed, the key refused). Idempotent. */
+  archive(id: string): Promise<ClassRecord | undefined>;
   rotateStreamKey(id: string): Promise<ClassRecord | undefined>;
   setChatLocked(id: string, locked: boolean): Promise<ClassRecord | undefined>;
   /**
@@ -96,6 +142,27 @@ export interface ClassRepo {
   currentSeq(classId: string): Promise<number | undefined>;
 }
 
+/** Lessons: start the next, end the running one, look them up. */
+export interface LessonRepo {
+  /**
+   * Starts the next lesson of a scheduled class (class → live; open attendance without a
+   * lesson joins it). Idempotent while one runs: returns it. CLASS_ARCHIVED, CLASS_NOT_FOUND.
+   */
+  start(classId: string): Promise<{ lesson: Lesson; class: ClassRecord; started: boolean }>;
+  /**
+   * Ends the running lesson: final (epoch + 1, last_ended_at, attendance of the lesson closed,
+   * class → scheduled unless archived). Undefined `lesson` when none was running.
+   */
+  end(classId: string): Promise<{ lesson: Lesson | undefined; class: ClassRecord }>;
+  /** The running lesson of a class. */
+  current(classId: string): Promise<Lesson | undefined>;
+  /** The last lesson (running or ended). */
+  last(classId: string): Promise<Lesson | undefined>;
+  byId(id: string): Promise<Lesson | undefined>;
+  /** Lessons of a class, newest first. */
+  list(classId: string): Promise<Lesson[]>;
+}
+
 /** Attendance. */
 export interface ParticipantRepo {
   join(p: { classId: string; name: string; role: ParticipantRole }): Promise<Participant>;
@@ -104,6 +171,24 @@ export interface ParticipantRepo {
   leaveAll(classId: string): Promise<number>;
   byId(id: string): Promise<Participant | undefined>;
   listByClass(classId: string): Promise<Participant[]>;
+  /** Marks a student removed (and left); the row, or undefined if not a student of that class. */
+  remove(classId: string, id: string): Promise<Participant | undefined>;
+}
+
+/** Revoked tokens (sign-out). */
+export interface RevokedTokenRepo {
+  revoke(jti: string, expiresAt: Date): Promise<void>;
+  isRevoked(jti: string): Promise<boolean>;
+}
+
+/** Monitor share links. */
+export interface MonitorLinkRepo {
+  create(l: { classId: string; createdBy: string; expiresAt: Date }): Promise<MonitorLinkRecord>;
+  byId(id: string): Promise<MonitorLinkRecord | undefined>;
+  /** Links of a class, newest first. */
+  list(classId: string): Promise<MonitorLinkRecord[]>;
+  /** Marks a link of the class revoked; undefined if it is not a link of that class. */
+  revoke(classId: string, id: string): Promise<MonitorLinkRecord | undefined>;
 }
 
 /** Chat. */
@@ -120,8 +205,11 @@ export interface Store {
   readonly dialect: 'pglite' | 'postgres';
   users: UserRepo;
   classes: ClassRepo;
+  lessons: LessonRepo;
   participants: ParticipantRepo;
   chat: ChatRepo;
+  revokedTokens: RevokedTokenRepo;
+  monitorLinks: MonitorLinkRepo;
   /** Resolves when the database answers (for `/ready`); rejects with `DB_UNAVAILABLE` otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

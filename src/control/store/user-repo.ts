@@ -18,6 +18,8 @@ function toUser(r: Row): User {
     role: r.role,
     passwordHash: r.passwordHash,
     createdAt: r.createdAt,
+    disabledAt: r.disabledAt,
+    sessionsValidAfter: r.sessionsValidAfter,
   };
 }
 
@@ -69,6 +71,25 @@ export class DrizzleUserRepo implements UserRepo {
     return guard(async () => {
       const rows = await this.#db.select().from(users).orderBy(asc(users.createdAt), asc(users.id));
       return rows.map(toUser);
+    });
+  }
+
+  /** Disable/enable, new password hash, new name; disabling and a new password revoke sessions. */
+  update(
+    id: string,
+    change: { disabled?: boolean; passwordHash?: string; name?: string },
+  ): Promise<User | undefined> {
+    if (!isUuid(id)) return Promise.resolve(undefined);
+    const set: Record<string, unknown> = {};
+    if (change.name !== undefined) set.name = change.name;
+    if (change.passwordHash !== undefined) set.passwordHash = change.passwordHash;
+    if (change.disabled === true) set.disabledAt = sql`coalesce(${users.disabledAt}, now())`;
+    if (change.disabled === false) set.disabledAt = null;
+    if (change.disabled === true || change.passwordHash !== undefined) set.sessionsValidAfter = sql`now()`;
+    if (Object.keys(set).length === 0) return this.byId(id);
+    return guard(async () => {
+      const rows = await this.#db.update(users).set(set).where(eq(users.id, id)).returning();
+      return rows[0] && toUser(rows[0]);
     });
   }
 

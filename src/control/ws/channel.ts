@@ -7,6 +7,7 @@ import type { Store } from '../store/types.ts';
 import { ChatActions } from './chat.ts';
 import { ClassEvents } from './class-events.ts';
 import { MemoryHistory, type EventHistory } from './history.ts';
+import type { LiveStateSource } from './class-state.ts';
 import { ClassHub } from './hub.ts';
 import type { InboundLimits } from './inbound.ts';
 import { MemoryPresence, type PresenceStore } from './presence.ts';
@@ -28,6 +29,8 @@ export interface ClassChannelOptions {
   logger: Logger;
   /** WebSocket ping interval (ms). */
   heartbeatMs?: number;
+  /** Raised hands and the open quiz from the database (so they survive a restart). */
+  live?: LiveStateSource;
 }
 
 /** The live class channel of this node: its parts and the deps of `wsRoutes`. */
@@ -71,7 +74,14 @@ export async function openClassChannel(opts: ClassChannelOptions): Promise<Class
     presence = new MemoryPresence();
   }
   const { classes, participants, chat } = opts.store;
-  const hub = new ClassHub({ bus, history, classes, logger, heartbeatMs: opts.heartbeatMs });
+  const hub = new ClassHub({
+    bus,
+    history,
+    classes,
+    logger,
+    heartbeatMs: opts.heartbeatMs,
+    live: opts.live,
+  });
   const actions = new ChatActions({ hub, classes, chat });
   const events = new ClassEvents({ hub, history, classes, logger });
   const routes: WsRouteDeps = {

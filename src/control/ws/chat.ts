@@ -63,11 +63,11 @@ export class ChatActions {
     this.deps = deps;
   }
 
-  /** The class's state (cached by the hub while it has sockets of it); CLASS_ENDED once over. */
+  /** The class's state (cached by the hub while it has sockets of it); CLASS_ARCHIVED once archived. */
   private async openClass(classId: string): Promise<{ chatLocked: boolean }> {
     const cls = this.deps.hub.state(classId) ?? (await this.deps.classes.byId(classId));
     if (!cls) throw new AirError('CLASS_NOT_FOUND');
-    if (cls.status === 'ended') throw new AirError('CLASS_ENDED');
+    if (cls.status === 'archived') throw new AirError('CLASS_ARCHIVED');
     return cls;
   }
 

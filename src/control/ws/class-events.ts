@@ -9,8 +9,13 @@ export const LIFECYCLE_EVENTS: readonly LifecycleEventType[] = [
   'class.started',
   'class.ended',
   'stream.live',
+  'stream.waiting',
   'stream.offline',
+  'stream.stats',
+  'participant.removed',
 ];
+
+const STAT_FIELDS = ['width', 'height', 'fps', 'bitrate', 'viewers'] as const;
 
 /** The flag of a class that says whether its stream is live ("1") or not ("0"). */
 export const STREAM_FLAG = 'streamLive';
@@ -31,8 +36,9 @@ export interface ClassEventsDeps {
 
 /**
  * Lifecycle events pushed to a class (implements the classroom's `ClassEvents`): started and
- * ended, raised by the class service after it changes the status, and stream live / offline,
- * raised from the stream registry for the path `live/<classId>`. Each is sequenced, kept in
+ * ended (a lesson), raised by the class service after it changes the status; a student
+ * removed; and the stream's live / waiting / offline / stats, raised from the stream registry
+ * for the path `live/<classId>` (stats are not retained). Each is sequenced, kept in
  * the recent history and published to the class on every replica; the stream state is also
  * kept as a flag for `welcome`. `emit` never rejects (the change it reports has happened):
  * a failure is logged.
@@ -56,13 +62,17 @@ export class ClassEvents {
     }
     try {
       if (!(await this.deps.classes.byId(classId))) return undefined;
-      if (type === 'stream.live' || type === 'stream.offline') {
+      if (type === 'stream.live' || type === 'stream.offline' || type === 'stream.waiting') {
         await this.deps.history.setFlag(classId, STREAM_FLAG, type === 'stream.live' ? '1' : '0');
       }
       const pushed: Omit<LifecycleEvent, 'seq'> = { type, at: new Date().toISOString() };
       if (event.class && typeof event.class === 'object')
         pushed.class = event.class as Record<string, unknown>;
+      if (event.lesson && typeof event.lesson === 'object')
+        pushed.lesson = event.lesson as Record<string, unknown>;
       if (typeof event.path === 'string') pushed.path = event.path;
+      if (typeof event.id === 'string') pushed.id = event.id;
+      for (const f of STAT_FIELDS) if (typeof event[f] === 'number') pushed[f] = event[f] as number;
       return (await this.deps.hub.publish(classId, pushed)) as LifecycleEvent;
     } catch (e) {
       this.deps.logger.warn({ err: e, classId, type }, 'class event not pushed');

@@ -1,7 +1,13 @@
 import type { Logger } from '../../shared/logger.ts';
 import type { Bus, Unsubscribe } from '../bus/bus.ts';
 import type { ClassRepo } from '../store/types.ts';
-import { applyEvent, changesState, loadClassState, type ClassState } from './class-state.ts';
+import {
+  applyEvent,
+  changesState,
+  loadClassState,
+  type ClassState,
+  type LiveStateSource,
+} from './class-state.ts';
 import type { EventHistory } from './history.ts';
 import type { ClassEvent } from './messages.ts';
 
@@ -31,6 +37,8 @@ export interface ClassHubOptions {
   logger: Logger;
   /** WebSocket ping interval (ms, default 25 000; 0 = none). */
   heartbeatMs?: number;
+  /** Raised hands and the open quiz from the database, when a class's state is loaded. */
+  live?: LiveStateSource;
 }
 
 interface LocalClass {
@@ -48,9 +56,18 @@ export function classChannel(classId: string): string {
   return `class:${classId}`;
 }
 
-/** Events kept in the recent history for `since=` (chat is in the database; presence is not replayed). */
+/**
+ * Events kept in the recent history for `since=` (chat is in the database; presence is not
+ * replayed; reactions and live quiz results are momentary).
+ */
 export function isRetained(type: ClassEvent['type']): boolean {
-  return type !== 'chat.message' && !type.startsWith('presence.');
+  return (
+    type !== 'chat.message' &&
+    !type.startsWith('presence.') &&
+    type !== 'reaction' &&
+    type !== 'quiz.results' &&
+    type !== 'stream.stats'
+  );
 }
 
 /**
@@ -66,6 +83,7 @@ export class ClassHub {
   private readonly history: EventHistory;
   private readonly classes: Pick<ClassRepo, 'nextSeq' | 'byId'>;
   private readonly log: Logger;
+  private readonly live: LiveStateSource | undefined;
   private readonly local = new Map<string, LocalClass>();
   private readonly timer: NodeJS.Timeout | undefined;
   private closing: Promise<void> | undefined;
@@ -75,6 +93,7 @@ export class ClassHub {
     this.history = opts.history;
     this.classes = opts.classes;
     this.log = opts.logger;
+    this.live = opts.live;
     const every = opts.heartbeatMs ?? 25_000;
     if (every > 0) {
       this.timer = setInterval(() => this.each((m) => m.heartbeat()), every);
@@ -95,7 +114,7 @@ export class ClassHub {
       const entry: LocalClass = { members: new Set(), unsubscribe, loaded: Promise.resolve(), early: [] };
       entry.loaded = (async () => {
         await unsubscribe.ready;
-        const state = await loadClassState(classId, this.classes, this.history);
+        const state = await loadClassState(classId, this.classes, this.history, this.live);
         for (const e of entry.early) applyEvent(state, e);
         entry.early = [];
         entry.state = state;

@@ -45,12 +45,46 @@ export const Ping = Type.Object(
   { additionalProperties: false },
 );
 
+/** Playback states a student's page reports. */
+export const PLAYING_STATES = ['playing', 'stalled', 'paused', 'none'] as const;
+/** Reactions a student may send. */
+export const REACTION_KINDS = ['like', 'clap', 'heart', 'laugh', 'wow', 'confused'] as const;
+
+/** `engagement.state`: a student's player and tab state, on every change and every 10 s. */
+export const EngagementState = Type.Object(
+  {
+    type: Type.Literal('engagement.state'),
+    playing: Type.Union(PLAYING_STATES.map((p) => Type.Literal(p))),
+    visible: Type.Boolean(),
+  },
+  { additionalProperties: false },
+);
+
+/** `hand.raise`: a student raises their hand. */
+export const HandRaise = Type.Object({ type: Type.Literal('hand.raise') }, { additionalProperties: false });
+
+/** `hand.lower`: a student lowers their own hand; the teacher lowers the hand `id`. */
+export const HandLower = Type.Object(
+  { type: Type.Literal('hand.lower'), id: Type.Optional(Ref) },
+  { additionalProperties: false },
+);
+
+/** `reaction`: a student reacts (at most 2 per second per socket). */
+export const Reaction = Type.Object(
+  { type: Type.Literal('reaction'), kind: Type.Union(REACTION_KINDS.map((k) => Type.Literal(k))) },
+  { additionalProperties: false },
+);
+
 /** Every client → server message schema by its `type`. */
 export const CLIENT_SCHEMAS = {
   'chat.send': ChatSend,
   'chat.delete': ChatDelete,
   'chat.lock': ChatLock,
   ping: Ping,
+  'engagement.state': EngagementState,
+  'hand.raise': HandRaise,
+  'hand.lower': HandLower,
+  reaction: Reaction,
 } as const satisfies Record<string, TSchema>;
 
 /** A client → server message type. */
@@ -89,11 +123,98 @@ export type ClassEvent =
   | { type: 'chat.locked'; seq: number; locked: boolean }
   | { type: 'presence.join'; seq: number; participant: RosterEntry }
   | { type: 'presence.leave'; seq: number; id: string }
+  | { type: 'hand.raised'; seq: number; id: string; name: string; at: string }
+  | { type: 'hand.lowered'; seq: number; id: string; by: 'self' | 'teacher' }
+  | {
+      type: 'reaction';
+      seq: number;
+      kind: (typeof REACTION_KINDS)[number];
+      from: { id: string; name: string };
+    }
+  | QuizEvent
   | LifecycleEvent;
+
+/** Who an event is for: absent = everyone in the class; `staff` = teacher, admin and monitor sockets. */
+export type Audience = 'staff';
+
+/** A hand in the queue (`welcome.class.hands`, oldest first); `id` is the student's participant id. */
+export interface HandEntry {
+  id: string;
+  name: string;
+  /** ISO time. */
+  at: string;
+}
+
+/** A quiz as pushed to the class (never its correct answer). */
+export interface PushedQuiz {
+  id: string;
+  runId: string;
+  kind: 'single' | 'multiple' | 'truefalse' | 'short';
+  question: string;
+  options: string[];
+  timeLimitSec: number;
+  anonymous: boolean;
+  /** ISO time. */
+  closesAt: string;
+}
+
+/** Quiz events: opened, closed, revealed (aggregates only) to all; live results to staff. */
+export type QuizEvent =
+  | { type: 'quiz.opened'; seq: number; quiz: PushedQuiz }
+  | { type: 'quiz.closed'; seq: number; quizId: string; runId: string }
+  | {
+      type: 'quiz.revealed';
+      seq: number;
+      quizId: string;
+      runId: string;
+      correct: number[] | string[];
+      counts: number[];
+      answered: number;
+    }
+  | {
+      type: 'quiz.results';
+      seq: number;
+      audience: Audience;
+      quizId: string;
+      runId: string;
+      answered: number;
+      correct: number;
+      counts: number[];
+    };
+
+/** One student in an `engagement` snapshot. */
+export interface EngagementEntry {
+  id: string;
+  name: string;
+  /** 0–100. */
+  score: number;
+  /** Playing with the tab visible, now. */
+  watching: boolean;
+  visible: boolean;
+  playing: (typeof PLAYING_STATES)[number];
+}
+
+/** `engagement`: scores of the present students and the class mean (staff sockets, every 2 s). */
+export interface EngagementMessage {
+  type: 'engagement';
+  /** ISO time. */
+  at: string;
+  class: number;
+  students: EngagementEntry[];
+}
+
+/** True for an event only staff sockets (teacher, admin, monitor) receive. */
+export function isStaffOnly(e: object): boolean {
+  return (e as { audience?: unknown }).audience === 'staff';
+}
 
 /**
  * Lifecycle of a class: `class.started` / `class.ended` carry `class` (id, title, status,
- * startedAt, endedAt); `stream.live` / `stream.offline` carry the media `path`.
+ * startedAt, endedAt) and `lesson` (id, number, startedAt, endedAt); `stream.live`,
+ * `stream.waiting` (publisher dropped or no media for 3 s) and `stream.offline` carry the
+ * media `path`; `stream.stats` (every 2 s while live, not retained) adds width, height, fps,
+ * bitrate (bits/s) and viewers; `participant.removed` carries the removed one's `id` (their
+ * sockets close after it, code 4003 REMOVED).
  */
 export interface LifecycleEvent {
   type: LifecycleEventType;
@@ -101,14 +222,28 @@ export interface LifecycleEvent {
   /** ISO time. */
   at: string;
   class?: Record<string, unknown>;
+  lesson?: Record<string, unknown>;
   path?: string;
+  id?: string;
+  width?: number;
+  height?: number;
+  fps?: number;
+  bitrate?: number;
+  viewers?: number;
 }
 
 /** The type of a class-wide event. */
 export type ClassEventType = ClassEvent['type'];
 
 /** Events a caller of `ClassEvents.emit` may raise (lifecycle and stream state). */
-export type LifecycleEventType = 'class.started' | 'class.ended' | 'stream.live' | 'stream.offline';
+export type LifecycleEventType =
+  | 'class.started'
+  | 'class.ended'
+  | 'stream.live'
+  | 'stream.waiting'
+  | 'stream.offline'
+  | 'stream.stats'
+  | 'participant.removed';
 
 /** The first message on every socket: who you are and the class as it is now. */
 export interface WelcomeMessage {
@@ -119,10 +254,14 @@ export interface WelcomeMessage {
   class: {
     id: string;
     title: string;
-    status: 'scheduled' | 'live' | 'ended';
+    status: 'scheduled' | 'live' | 'archived';
     chatLocked: boolean;
     /** True while a publisher is live on `live/<classId>`. */
     streamLive: boolean;
+    /** Raised hands, oldest first. */
+    hands: HandEntry[];
+    /** The quiz open now (as in `quiz.opened`), or null: a page loaded mid-quiz shows it. */
+    quiz: PushedQuiz | null;
   };
   roster: RosterEntry[];
 }
@@ -154,6 +293,7 @@ export type ServerMessage =
   | WelcomeMessage
   | ReplayedMessage
   | ErrorMessage
+  | EngagementMessage
   | { type: 'pong'; id?: string | number; at: string };
 
 /** WebSocket close codes AirClass uses. */
@@ -168,4 +308,10 @@ export const CLOSE = {
   INTERNAL: 1011,
   /** The client reads too slowly (send buffer over its bound): reconnect with `since=`. */
   SLOW: 1013,
+  /** The lesson ended (student and monitor sockets, after `class.ended`): do not reconnect. */
+  LESSON_ENDED: 4000,
+  /** A newer socket of the same token took this one's place (at most 3 per token). */
+  REPLACED: 4001,
+  /** The teacher removed this student (after `participant.removed`): do not reconnect. */
+  REMOVED: 4003,
 } as const;

@@ -5,7 +5,11 @@ import { AirError } from '../../shared/errors.ts';
 import { canViewClass, type Principal } from '../auth/policy.ts';
 import { SESSION_COOKIE } from '../http/session.ts';
 import type { Actor } from './chat.ts';
+import { CLOSE } from './messages.ts';
 import { ClientSession, type SessionDeps } from './session.ts';
+
+/** Sockets one token subject may hold open in a class on one process; a newer one replaces the oldest. */
+export const MAX_SOCKETS_PER_SUBJECT = 3;
 
 /** What `/ws` is built from. */
 export interface WsRouteDeps {
@@ -17,6 +21,8 @@ export interface WsRouteDeps {
   allowedOrigins?: readonly string[];
   /** Largest frame accepted (bytes); a bigger one closes that socket with 1009. */
   maxMessageBytes: number;
+  /** Most open sockets per client address (429 TOO_MANY_SOCKETS past it); default 500. */
+  maxSocketsPerAddress?: number;
   /** Called with every session as it opens (tests wait on `ready()`). */
   onSession?: (s: ClientSession) => void;
 }
@@ -34,7 +40,10 @@ const Query = Type.Object(
       }),
     ),
     since: Type.Optional(
-      Type.Integer({ minimum: 0, description: 'Highest seq already seen: replay what came after it' }),
+      Type.Integer({
+        minimum: 0,
+        description: 'Highest seq already seen: replay what came after it (clamped to the current seq)',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -46,12 +55,16 @@ const DESCRIPTION = [
   'reconnect with `since=<highest seq seen>` to get what was missed.',
   '',
   'Client → server: `chat.send {text, clientId?}`, `chat.delete {id}` (teacher), `chat.lock {locked}`',
-  '(teacher), `ping {id?}`.',
+  '(teacher), `ping {id?}`; students: `engagement.state {playing, visible}`, `hand.raise`, `hand.lower {id?}`',
+  '(the teacher lowers `id`), `reaction {kind}` (at most 2 per second).',
   '',
   'Server → client: `welcome {seq, you, class, roster}`, `replayed {since, count, truncated}`,',
   '`presence.join {participant}`, `presence.leave {id}`, `chat.message {id, from, text, at, clientId?,',
   'deleted?}`, `chat.deleted {id}`, `chat.locked {locked}`, `class.started`, `class.ended`,',
-  '`stream.live`, `stream.offline` (`{at, class?, path?}`), `error {code, message, ref?}`, `pong {id?, at}`.',
+  '`stream.live`, `stream.offline` (`{at, class?, path?}`), `error {code, message, ref?}`, `pong {id?, at}`,',
+  '`hand.raised {id, name, at}`, `hand.lowered {id, by}`, `reaction {kind, from}`, `quiz.opened {quiz}`,',
+  '`quiz.closed {quizId, runId}`, `quiz.revealed {quizId, runId, correct, counts, answered}`; staff only:',
+  '`quiz.results {quizId, runId, answered, correct, counts}` and `engagement {at, class, students}` (every 2 s).',
 ].join('\n');
 
 function cookie(req: FastifyRequest, name: string): string | undefined {
@@ -90,6 +103,32 @@ export async function wsRoutes(app: FastifyInstance, deps: WsRouteDeps): Promise
     },
   });
   const actors = new WeakMap<FastifyRequest, { actor: Actor; since: number | undefined }>();
+  const perAddress = new Map<string, number>();
+  const perSubject = new Map<string, ClientSession[]>();
+  const maxPerAddress = deps.maxSocketsPerAddress ?? 500;
+
+  /** Counts a socket against its address and token subject; the oldest past 3 is replaced. */
+  function track(
+    s: ClientSession,
+    a: Actor,
+    address: string,
+    socket: { once(e: 'close', f: () => void): void },
+  ): void {
+    perAddress.set(address, (perAddress.get(address) ?? 0) + 1);
+    const key = `${a.classId} ${a.sub}`;
+    const list = perSubject.get(key) ?? [];
+    list.push(s);
+    perSubject.set(key, list);
+    while (list.length > MAX_SOCKETS_PER_SUBJECT) void list.shift()!.closeWith(CLOSE.REPLACED, 'replaced');
+    socket.once('close', () => {
+      const n = (perAddress.get(address) ?? 1) - 1;
+      if (n > 0) perAddress.set(address, n);
+      else perAddress.delete(address);
+      const i = list.indexOf(s);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0 && perSubject.get(key) === list) perSubject.delete(key);
+    });
+  }
 
   app.route<{ Querystring: Static<typeof Query> }>({
     method: 'GET',
@@ -101,6 +140,7 @@ export async function wsRoutes(app: FastifyInstance, deps: WsRouteDeps): Promise
       querystring: Query,
     },
     preHandler: async (req) => {
+      if ((perAddress.get(req.ip) ?? 0) >= maxPerAddress) throw new AirError('TOO_MANY_SOCKETS');
       const q = req.query;
       const bearer = /^Bearer\s+(\S+)/i.exec(req.headers.authorization ?? '')?.[1];
       let token = q.token ?? bearer;
@@ -122,7 +162,9 @@ export async function wsRoutes(app: FastifyInstance, deps: WsRouteDeps): Promise
         if (!canViewClass(p, cls)) throw new AirError('FORBIDDEN');
       }
       const name = p.name ?? (p.role === 'monitor' ? 'monitor' : p.role);
-      actors.set(req, { actor: { classId, sub: p.sub, name, role: p.role }, since: q.since });
+      // A `since` past anything handed out replays nothing (and never reaches SQL as an overflow).
+      const since = q.since === undefined ? undefined : Math.min(q.since, Number.MAX_SAFE_INTEGER);
+      actors.set(req, { actor: { classId, sub: p.sub, name, role: p.role }, since });
     },
     // A plain GET (no Upgrade header) after authentication.
     handler: async () => {
@@ -135,6 +177,7 @@ export async function wsRoutes(app: FastifyInstance, deps: WsRouteDeps): Promise
         return;
       }
       const s = new ClientSession(socket, a.actor, a.since, deps.session, req.socket);
+      track(s, a.actor, req.ip, socket);
       deps.onSession?.(s);
     },
   });

@@ -1,9 +1,10 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { isAirError } from '../../shared/errors.ts';
+import { AirError, isAirError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import type { ChatRepo, ClassRepo, Participant, ParticipantRepo } from '../store/types.ts';
 import { canModerate, canSend, chatEvent, participantRole, type Actor, type ChatActions } from './chat.ts';
+import type { ClassroomActions, ClassroomSocket } from './classroom-actions.ts';
 import type { EventHistory, SeqEvent } from './history.ts';
 import type { ClassHub, HubMember } from './hub.ts';
 import { InboundGuard, type InboundLimits } from './inbound.ts';
@@ -14,6 +15,7 @@ import {
   type ClientMessage,
   type RosterEntry,
   type ServerMessage,
+  isStaffOnly,
 } from './messages.ts';
 import type { PresenceStore } from './presence.ts';
 
@@ -34,6 +36,8 @@ export interface SessionDeps {
   limits: InboundLimits;
   /** Close a socket whose unsent data exceeds this (bytes, default 1 MiB): it reads too slowly. */
   maxBufferedBytes?: number;
+  /** Engagement, hands and reactions (absent: those messages are refused as unknown). */
+  classroom?: ClassroomActions;
   /** Presence events wait up to this long to go out together (ms, default 100). */
   presenceBatchMs?: number;
 }
@@ -63,6 +67,7 @@ export class ClientSession implements HubMember {
   private chain: Promise<void>;
   private ended: Promise<void> | undefined;
   private readonly out: Outbox;
+  private classroomHandle: ClassroomSocket | undefined;
 
   /** `wire` is the TCP socket under the WebSocket (writes are corked; see {@link Outbox}). */
   constructor(socket: WebSocket, actor: Actor, since: number | undefined, deps: SessionDeps, wire?: Socket) {
@@ -115,6 +120,7 @@ export class ClientSession implements HubMember {
       if (this.since !== undefined) await this.replay(this.since);
       if (this.state === 'closed') return;
       this.state = 'open';
+      this.deps.classroom?.opened(this.handleOf(entry.id));
       const pending = this.pending;
       this.pending = [];
       for (const e of pending) this.deliver(e, JSON.stringify(e));
@@ -178,12 +184,39 @@ export class ClientSession implements HubMember {
       return;
     }
     if (this.replayed.has(event.seq)) return;
+    if (this.actor.role === 'student' && isStaffOnly(event)) return;
     if (event.type.startsWith('presence.')) {
       // The roster in `welcome` already reflects presence changes up to its seq.
       if (event.seq > this.welcomeSeq) this.out.hold(frame);
       return;
     }
     this.out.send(frame);
+    this.closeAfter(event);
+  }
+
+  /**
+   * Ending is final: after `class.ended` a student's or monitor's socket closes (4000
+   * LESSON_ENDED; their token is refused from now on), and after `participant.removed` the
+   * removed one's sockets close (4003 REMOVED). The event goes out first, so the page can say why.
+   */
+  private closeAfter(event: ClassEvent): void {
+    const { role, sub } = this.actor;
+    if (event.type === 'class.ended' && (role === 'student' || role === 'monitor')) {
+      this.close(CLOSE.LESSON_ENDED, 'LESSON_ENDED');
+    } else if (event.type === 'participant.removed' && event.id === sub) {
+      this.close(CLOSE.REMOVED, 'REMOVED');
+    }
+  }
+
+  /** The token subject this socket was opened with. */
+  get subject(): string {
+    return this.actor.sub;
+  }
+
+  /** Closes the socket from outside (e.g. replaced by a newer one of the same token). */
+  closeWith(code: number, reason: string): Promise<void> {
+    this.close(code, reason);
+    return this.end();
   }
 
   heartbeat(): void {
@@ -225,6 +258,7 @@ export class ClientSession implements HubMember {
       else if (msg.type === 'chat.send') await this.deps.chat.send(this.actor, msg.text, msg.clientId);
       else if (msg.type === 'chat.delete') await this.deps.chat.delete(this.actor, msg.id);
       else if (msg.type === 'chat.lock') await this.deps.chat.lock(this.actor, msg.locked);
+      else await this.classroomMessage(msg);
     } catch (e) {
       if (isAirError(e) && e.status < 500) {
         this.write({ type: 'error', code: e.code, message: e.message, ref: msg.type });
@@ -240,6 +274,28 @@ export class ClientSession implements HubMember {
         });
       }
     }
+  }
+
+  /** The handle the classroom features get for this socket (one per socket). */
+  private handleOf(participantId: string): ClassroomSocket {
+    return (this.classroomHandle ??= {
+      actor: this.actor,
+      participantId,
+      push: (m) => {
+        if (this.state === 'open') this.write(m);
+      },
+    });
+  }
+
+  private async classroomMessage(msg: ClientMessage): Promise<void> {
+    const c = this.deps.classroom;
+    const h = this.classroomHandle;
+    if (!c || !h) throw new AirError('UNKNOWN_TYPE', `Unknown message type "${msg.type}".`);
+    if (msg.type === 'engagement.state') {
+      await c.engagementState(h, { playing: msg.playing, visible: msg.visible });
+    } else if (msg.type === 'hand.raise') await c.raiseHand(h);
+    else if (msg.type === 'hand.lower') await c.lowerHand(h, msg.id);
+    else if (msg.type === 'reaction') await c.react(h, msg.kind);
   }
 
   private write(msg: ServerMessage): void {
@@ -263,6 +319,7 @@ export class ClientSession implements HubMember {
     return (this.ended = (async () => {
       await started;
       this.deps.hub.detach(this);
+      if (this.classroomHandle) this.deps.classroom?.closed(this.classroomHandle);
       const p = this.participant;
       if (!p) return;
       await this.deps.presence.remove(this.classId, p.id);

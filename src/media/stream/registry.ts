@@ -32,6 +32,8 @@ export interface Publisher {
 export class StreamRegistry extends EventEmitter<RegistryEvents> {
   private readonly streams = new Map<string, Stream>();
   private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  /** The publisher handle live on each path (ended without grace by `stop`). */
+  private readonly active = new Map<string, () => void>();
   private readonly opts: RegistryOptions;
 
   constructor(opts: RegistryOptions) {
@@ -71,6 +73,11 @@ export class StreamRegistry extends EventEmitter<RegistryEvents> {
     stream.beginSession(info);
     this.emit('publish', stream);
     let closed = false;
+    const silence = (): void => {
+      closed = true;
+      if (this.active.get(path) === silence) this.active.delete(path);
+    };
+    this.active.set(path, silence);
     return {
       stream,
       setVideo: (track) => !closed && stream.setVideo(track),
@@ -80,7 +87,7 @@ export class StreamRegistry extends EventEmitter<RegistryEvents> {
       },
       close: () => {
         if (closed) return;
-        closed = true;
+        silence();
         stream.endSession();
         this.emit('unpublish', stream);
         this.graceTimers.set(
@@ -95,6 +102,25 @@ export class StreamRegistry extends EventEmitter<RegistryEvents> {
         );
       },
     };
+  }
+
+  /**
+   * Ends a path now, with no grace period: its publisher handle stops writing (the protocol
+   * adapter is disconnected by its server), the stream goes offline and its readers are told
+   * (viewers close). Returns true when something was live or waiting there.
+   */
+  stop(path: string): boolean {
+    const t = this.graceTimers.get(path);
+    if (t) {
+      clearTimeout(t);
+      this.graceTimers.delete(path);
+    }
+    this.active.get(path)?.();
+    const stream = this.streams.get(path);
+    if (!stream || stream.state === 'idle') return false;
+    stream.goOffline();
+    this.emit('offline', stream);
+    return true;
   }
 
   /** Ends every stream and timer. Idempotent. */

@@ -18,7 +18,14 @@ export interface StreamEvents {
   tracks: [];
   /** Something an operator should hear about (e.g. B-frames). */
   warning: [code: string, message: string];
+  /** A connected publisher sent no media for `STALL_MS` (a frozen encoder). */
+  stalled: [];
+  /** Media flows again after `stalled`. */
+  resumed: [];
 }
+
+/** Silence from a connected publisher after which the stream counts as stalled, ms. */
+export const STALL_MS = 3000;
 
 /** Who publishes. */
 export interface PublisherInfo {
@@ -64,6 +71,10 @@ export class Stream extends EventEmitter<StreamEvents> {
   private readonly rate = { windowStart: Date.now(), bytes: 0, bitsPerSecond: 0 };
   /** Session counters. */
   readonly stats = { videoFrames: 0, audioFrames: 0, bytesIn: 0, publishes: 0 };
+  /** True while a connected publisher has sent nothing for `STALL_MS`. */
+  stalled = false;
+  private lastMediaAt = 0;
+  private stallTimer: NodeJS.Timeout | undefined;
 
   constructor(path: string) {
     super();
@@ -84,12 +95,35 @@ export class Stream extends EventEmitter<StreamEvents> {
     this.state = 'live';
     this.needOffset = true;
     this.stats.publishes++;
+    this.lastMediaAt = Date.now();
+    this.stalled = false;
+    this.watchStall();
     this.emit('live');
+  }
+
+  /** Checks once a second, while a publisher is connected, that media still arrives. */
+  private watchStall(): void {
+    clearInterval(this.stallTimer);
+    this.stallTimer = setInterval(() => {
+      if (this.state !== 'live') return this.unwatchStall();
+      if (!this.stalled && Date.now() - this.lastMediaAt >= STALL_MS) {
+        this.stalled = true;
+        this.emit('stalled');
+      }
+    }, 500);
+    this.stallTimer.unref();
+  }
+
+  private unwatchStall(): void {
+    clearInterval(this.stallTimer);
+    this.stallTimer = undefined;
+    this.stalled = false;
   }
 
   /** Ends the publisher session; the stream waits for a return. */
   endSession(): void {
     this.publisher = undefined;
+    this.unwatchStall();
     if (this.state === 'live') {
       this.state = 'waiting';
       this.emit('waiting');
@@ -99,6 +133,7 @@ export class Stream extends EventEmitter<StreamEvents> {
   /** Ends everything: readers are told the stream is offline. */
   goOffline(): void {
     this.publisher = undefined;
+    this.unwatchStall();
     this.state = 'idle';
     this.gop = [];
     this.video = undefined;
@@ -126,6 +161,11 @@ export class Stream extends EventEmitter<StreamEvents> {
   /** Writes a published access unit: rebases its time, caches it, fans it out. */
   write(au: AccessUnit): void {
     const now = Date.now();
+    this.lastMediaAt = now;
+    if (this.stalled) {
+      this.stalled = false;
+      this.emit('resumed');
+    }
     if (this.needOffset) {
       const gap = this.lastWall ? Math.min(now - this.lastWall, 60_000) : 0;
       this.offset = this.lastWall ? this.lastDts + Math.max(gap, 1) - au.dts : -au.dts;

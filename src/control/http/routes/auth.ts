@@ -50,7 +50,7 @@ export function authRoutes(api: FastifyInstance, deps: ApiDeps): void {
         tags: ['auth'],
         summary: 'Sign in with email and password (teacher, admin)',
         body: LoginBody,
-        response: { 200: LoginResponse, ...errors(400, 401, 429) },
+        response: { 200: LoginResponse, ...errors(400, 401, 403, 429) },
       },
       config: { rateLimit: { max: deps.loginRateLimit, timeWindow: 60_000 } },
     },
@@ -61,6 +61,10 @@ export function authRoutes(api: FastifyInstance, deps: ApiDeps): void {
       if (!user || !ok) {
         req.log.info({ email: email.trim().toLowerCase().slice(0, 320) }, 'sign-in refused');
         throw new AirError('AUTH_FAILED');
+      }
+      if (user.disabledAt) {
+        req.log.info({ userId: user.id }, 'sign-in refused: account disabled');
+        throw new AirError('USER_DISABLED');
       }
       const token = await tokens.signAccess({ sub: user.id, role: user.role }, sessionTtl);
       const expiresIn = ttlSeconds(sessionTtl);
@@ -75,11 +79,21 @@ export function authRoutes(api: FastifyInstance, deps: ApiDeps): void {
     {
       schema: {
         tags: ['auth'],
-        summary: 'Sign out (clears the session cookie)',
+        summary: 'Sign out: the token used (cookie or Bearer) is revoked, the cookie cleared',
         response: { 204: Type.Null() },
       },
     },
     async (req, reply) => {
+      const token = authenticator.tokenOf(req);
+      if (token) {
+        // A token that no longer verifies has nothing left to revoke.
+        const claims = await tokens.verifyAccess(token).catch(() => undefined);
+        if (claims?.jti) {
+          const expiresAt = new Date((claims.exp ?? Date.now() / 1000 + 86400) * 1000);
+          await store.revokedTokens.revoke(claims.jti, expiresAt);
+          req.log.info({ sub: claims.sub, role: claims.role }, 'signed out; token revoked');
+        }
+      }
       clearSessionCookie(req, reply);
       return reply.code(204).send();
     },

@@ -5,13 +5,26 @@ import type { Principal } from '../../auth/policy.ts';
 import type { ClassRecord } from '../../store/types.ts';
 import { QR_DEFAULT_SIZE, QR_MAX_SIZE, QR_MIN_SIZE, qrPng, qrSvg } from '../../classroom/qr.ts';
 import type { ApiDeps } from '../api.ts';
-import { ClassView, IdParams, ParticipantView, SECURED, errors } from '../schemas.ts';
-import { classView, participantView } from '../views.ts';
+import { monitorSubject } from '../../classroom/access.ts';
+import {
+  ClassView,
+  IdParams,
+  LessonView,
+  MonitorLinkView,
+  ParticipantView,
+  SECURED,
+  errors,
+} from '../schemas.ts';
+import { classView, lessonView, monitorLinkView, participantView } from '../views.ts';
 
 const CreateClass = Type.Object(
-  { title: Type.String({ minLength: 1, maxLength: 200 }) },
+  { title: Type.String({ minLength: 1, maxLength: 200, description: 'Must contain a visible character' }) },
   { additionalProperties: false },
 );
+const SubParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 64 }),
+  sub: Type.String({ minLength: 1, maxLength: 64 }),
+});
 const QrQuery = Type.Object(
   { size: Type.Optional(Type.Integer({ minimum: QR_MIN_SIZE, maximum: QR_MAX_SIZE })) },
   { additionalProperties: false },
@@ -24,22 +37,35 @@ const MediaToken = Type.Object({
   whipUrl: Type.String({ description: 'Share the screen from the browser (Bearer)' }),
 });
 const MonitorLink = Type.Object({
+  id: Type.String({ description: 'The link (to revoke it)' }),
   url: Type.String({ description: 'Open to watch read-only; the token rides in the #fragment' }),
   token: Type.String(),
   expiresIn: Type.Integer({ description: 'Seconds' }),
 });
 
 type WithId = { Params: IdParams };
+type WithSub = { Params: Static<typeof SubParams> };
 const tags = ['classes'];
 
 /**
  * Classes under `/api/classes`: create and list (teacher, admin); get (its teacher, admin, and
- * the class's students and monitors without secrets); start, end, rotate the stream key, QR of
- * the join link, monitor share link, media token for preview/WHIP (its teacher, admin); roster
- * (its teacher, admin, monitor).
+ * the class's students and monitors without secrets); rename, archive, start the next lesson,
+ * end the running one, rotate the stream key, QR of the join link, monitor share links (create,
+ * list, revoke), remove a student, media token for preview/WHIP (its teacher, admin); roster
+ * and lessons (its teacher, admin, monitor).
  */
 export function classRoutes(api: FastifyInstance, deps: ApiDeps): void {
   const { authenticator, classes, access, links } = deps;
+
+  /** The view of a class with its lessons and stream. */
+  async function view(c: ClassRecord, full: boolean): Promise<ClassView> {
+    const { lesson, last } = await classes.lessonsOf(c);
+    return classView(c, links, full, {
+      lesson,
+      lastLesson: last,
+      stream: deps.streamInfo?.(links.path(c.id)),
+    });
+  }
 
   /** The caller and the class of `:id`, after the given permission check. */
   async function load(
@@ -66,8 +92,8 @@ export function classRoutes(api: FastifyInstance, deps: ApiDeps): void {
     async (req, reply) => {
       const p = await authenticator.require(req);
       requireRole(p, 'teacher', 'admin');
-      const c = await classes.create(p.sub, req.body.title.trim());
-      return reply.code(201).send(classView(c, links, true));
+      const c = await classes.create(p.sub, req.body.title);
+      return reply.code(201).send(await view(c, true));
     },
   );
 
@@ -85,7 +111,7 @@ export function classRoutes(api: FastifyInstance, deps: ApiDeps): void {
       const p = await authenticator.require(req);
       requireRole(p, 'teacher', 'admin');
       const list = await classes.list(p.role === 'admin' ? undefined : p.sub);
-      return { classes: list.map((c) => classView(c, links, true)) };
+      return { classes: await Promise.all(list.map((c) => view(c, true))) };
     },
   );
 
@@ -102,7 +128,25 @@ export function classRoutes(api: FastifyInstance, deps: ApiDeps): void {
     },
     async (req) => {
       const { p, c } = await load(req, canViewClass);
-      return classView(c, links, canManageClass(p, c));
+      return view(c, canManageClass(p, c));
+    },
+  );
+
+  api.patch<WithId & { Body: Static<typeof CreateClass> }>(
+    '/classes/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Rename the class (title must contain a visible character)',
+        security: SECURED,
+        params: IdParams,
+        body: CreateClass,
+        response: { 200: ClassView, ...errors(400, 401, 403, 404, 410) },
+      },
+    },
+    async (req) => {
+      const { c } = await load(req, canManageClass);
+      return view(await classes.rename(c, req.body.title), true);
     },
   );
 
@@ -125,22 +169,50 @@ export function classRoutes(api: FastifyInstance, deps: ApiDeps): void {
       },
       async (req) => {
         const { c } = await load(req, canManageClass);
-        return classView(await act(c), links, true);
+        return view(await act(c), true);
       },
     );
   };
-  transition('/classes/:id/start', 'Start the class (scheduled → live)', (c) => classes.start(c), [410]);
+  transition(
+    '/classes/:id/start',
+    'Start the next lesson (scheduled → live; idempotent while live)',
+    (c) => classes.start(c),
+    [410],
+  );
   transition(
     '/classes/:id/end',
-    'End the class (frees the join code, stops the key)',
+    "End the running lesson, for good: publisher disconnected, viewers closed, the lesson's tokens refused",
     (c) => classes.end(c),
     [],
   );
   transition(
+    '/classes/:id/archive',
+    'End a running lesson, then archive the class (join code freed, key refused, read-only)',
+    (c) => classes.archive(c),
+    [],
+  );
+  transition(
     '/classes/:id/stream-key',
-    'Rotate the stream key (the old key stops working at once)',
+    'Rotate the stream key (a publisher that used the old key is disconnected at once)',
     (c) => classes.rotateStreamKey(c),
     [410],
+  );
+
+  api.get<WithId>(
+    '/classes/:id/lessons',
+    {
+      schema: {
+        tags,
+        summary: 'Lessons of the class, newest first (teacher, admin, monitor)',
+        security: SECURED,
+        params: IdParams,
+        response: { 200: Type.Object({ lessons: Type.Array(LessonView) }), ...errors(401, 403, 404) },
+      },
+    },
+    async (req) => {
+      const { c } = await load(req, canMonitorClass);
+      return { lessons: (await classes.lessons(c)).map(lessonView) };
+    },
   );
 
   api.get<WithId & { Querystring: Static<typeof QrQuery> }>(
@@ -185,20 +257,76 @@ export function classRoutes(api: FastifyInstance, deps: ApiDeps): void {
     },
   );
 
-  api.post<WithId>(
-    '/classes/:id/monitor-link',
+  for (const url of ['/classes/:id/monitor-links', '/classes/:id/monitor-link']) {
+    api.post<WithId>(
+      url,
+      {
+        schema: {
+          tags,
+          summary: 'A read-only monitor share link for the current lesson (revocable)',
+          security: SECURED,
+          params: IdParams,
+          response: { 201: MonitorLink, ...errors(401, 403, 404, 410) },
+        },
+      },
+      async (req, reply) => {
+        const { p, c } = await load(req, canManageClass);
+        void reply.header('Cache-Control', 'no-store');
+        return reply.code(201).send(await access.monitorLink(c, p.sub));
+      },
+    );
+  }
+
+  api.get<WithId>(
+    '/classes/:id/monitor-links',
     {
       schema: {
         tags,
-        summary: 'A read-only monitor share link for the class',
+        summary: 'Monitor share links of the class, newest first (no tokens)',
         security: SECURED,
         params: IdParams,
-        response: { 201: MonitorLink, ...errors(401, 403, 404, 410) },
+        response: { 200: Type.Object({ links: Type.Array(MonitorLinkView) }), ...errors(401, 403, 404) },
       },
     },
-    async (req, reply) => {
-      const { p, c } = await load(req, canManageClass);
-      return reply.code(201).send(await access.monitorLink(c, p.sub));
+    async (req) => {
+      const { c } = await load(req, canManageClass);
+      return { links: (await access.monitorLinks(c)).map((l) => monitorLinkView(l)) };
+    },
+  );
+
+  api.delete<WithSub>(
+    '/classes/:id/monitor-links/:sub',
+    {
+      schema: {
+        tags,
+        summary: 'Revoke a monitor link: its token stops, its viewers and sockets close',
+        security: SECURED,
+        params: SubParams,
+        response: { 200: MonitorLinkView, ...errors(401, 403, 404) },
+      },
+    },
+    async (req) => {
+      const { c } = await load(req as unknown as FastifyRequest<WithId>, canManageClass);
+      const l = await access.revokeMonitorLink(c, req.params.sub);
+      classes.monitorRevoked(c, monitorSubject(l.id));
+      return monitorLinkView(l);
+    },
+  );
+
+  api.delete<WithSub>(
+    '/classes/:id/participants/:sub',
+    {
+      schema: {
+        tags,
+        summary: 'Remove a student from the lesson: their token stops (REMOVED), they are told why',
+        security: SECURED,
+        params: SubParams,
+        response: { 200: ParticipantView, ...errors(401, 403, 404) },
+      },
+    },
+    async (req) => {
+      const { c } = await load(req as unknown as FastifyRequest<WithId>, canManageClass);
+      return participantView(await classes.removeParticipant(c, req.params.sub));
     },
   );
 
@@ -215,7 +343,9 @@ export function classRoutes(api: FastifyInstance, deps: ApiDeps): void {
     },
     async (req, reply) => {
       const { p, c } = await load(req, canManageClass);
-      const t = await access.mediaToken(c, 'teacher', p.sub, ['read', 'publish'], deps.mediaTokenTtl);
+      // The caller's own role: the token gate checks it against the account (an admin's preview too).
+      const role = p.role === 'admin' ? 'admin' : 'teacher';
+      const t = await access.mediaToken(c, role, p.sub, ['read', 'publish'], deps.mediaTokenTtl);
       void reply.header('Cache-Control', 'no-store');
       return { ...t, whepUrl: links.whepUrl(c.id), whipUrl: links.whipUrl(c.id) };
     },

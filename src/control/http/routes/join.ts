@@ -25,7 +25,7 @@ const JoinResponse = Type.Object({
   class: Type.Object({
     id: Type.String(),
     title: Type.String(),
-    status: Type.Union([Type.Literal('scheduled'), Type.Literal('live'), Type.Literal('ended')]),
+    status: Type.Union([Type.Literal('scheduled'), Type.Literal('live'), Type.Literal('archived')]),
   }),
   path: Type.String(),
   whepUrl: Type.String(),

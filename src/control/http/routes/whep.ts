@@ -1,12 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AirError } from '../../../shared/errors.ts';
 import type { IceServerConfig, WhepServer } from '../../../media/servers/whep/whep-server.ts';
-import type { TokenService } from '../../auth/tokens.ts';
+import type { MediaAction, MediaClaims, TokenService } from '../../auth/tokens.ts';
 
 /** What the WHEP routes need. */
 export interface WhepRouteDeps {
   whep: WhepServer;
   tokens: TokenService;
+  /**
+   * Checks a media token for a path and action, then against the database (token gate: an
+   * ended lesson → 410 LESSON_ENDED, a removed student → 403 REMOVED); default: scope only.
+   */
+  authorizeMedia?: (token: string | undefined, path: string, action: MediaAction) => Promise<MediaClaims>;
   iceServers: readonly IceServerConfig[];
   /** Requests per minute per address. */
   rateLimit: number;
@@ -57,6 +62,7 @@ function cors(reply: FastifyReply): void {
 /** WHEP egress routes: `/<app>/<name>/whep` and `/<app>/<name>/whep/<session>`. */
 export function whepRoutes(app: FastifyInstance, deps: WhepRouteDeps): void {
   const { whep, tokens } = deps;
+  const authorize = deps.authorizeMedia ?? ((t, p, a) => tokens.authorize(t, p, a));
   const links = iceLinks(deps.iceServers);
   const rateLimit = { max: deps.rateLimit, timeWindow: 60_000 };
 
@@ -82,8 +88,8 @@ export function whepRoutes(app: FastifyInstance, deps: WhepRouteDeps): void {
       if (!/^application\/sdp\b/i.test(req.headers['content-type'] ?? '')) {
         throw new AirError('UNSUPPORTED_MEDIA_TYPE', 'The offer must be sent as application/sdp.');
       }
-      await tokens.authorize(requestToken(req), path, 'read');
-      const { session, answer } = await whep.create(path, req.body);
+      const claims = await authorize(requestToken(req), path, 'read');
+      const { session, answer } = await whep.create(path, req.body, claims.sub);
       void reply
         .code(201)
         .type('application/sdp')
@@ -101,7 +107,7 @@ export function whepRoutes(app: FastifyInstance, deps: WhepRouteDeps): void {
     async (req, reply) => {
       const path = streamPath(req.params);
       cors(reply);
-      await tokens.authorize(requestToken(req), path, 'read');
+      await authorize(requestToken(req), path, 'read');
       const session = whep.get(path, req.params.id ?? '');
       if (!/^application\/trickle-ice-sdpfrag\b/i.test(req.headers['content-type'] ?? '')) {
         throw new AirError('UNSUPPORTED_MEDIA_TYPE', 'Send candidates as application/trickle-ice-sdpfrag.');
@@ -116,7 +122,7 @@ export function whepRoutes(app: FastifyInstance, deps: WhepRouteDeps): void {
   app.delete<{ Params: Params }>('/:app/:name/whep/:id', { config: { rateLimit } }, async (req, reply) => {
     const path = streamPath(req.params);
     cors(reply);
-    await tokens.authorize(requestToken(req), path, 'read');
+    await authorize(requestToken(req), path, 'read');
     whep.delete(path, req.params.id ?? '');
     return reply.code(200).send();
   });

@@ -14,8 +14,11 @@ export interface RtmpAuthorizeRequest {
   remote: string;
 }
 
-/** Decides whether a publish may go ahead; throws AirError (TOKEN_*) to refuse. */
-export type RtmpAuthorize = (req: RtmpAuthorizeRequest) => Promise<{ path: string }>;
+/**
+ * Decides whether a publish may go ahead; throws AirError (TOKEN_*) to refuse. `auth` tags the
+ * publisher with how it got in (e.g. "key", "token"), so it can be disconnected selectively.
+ */
+export type RtmpAuthorize = (req: RtmpAuthorizeRequest) => Promise<{ path: string; auth?: string }>;
 
 /** Limits of the RTMP server and its sessions. */
 export interface RtmpLimits {

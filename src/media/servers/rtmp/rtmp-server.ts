@@ -114,6 +114,21 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
     this.emit('session', session);
   }
 
+  /**
+   * Disconnects the publishers of `path` at once — all, or those whose authorize answer was
+   * tagged `auth` (e.g. only a stream-key publisher when the key is rotated). Returns how many.
+   */
+  kick(path: string, auth?: string, reason = 'disconnected by the server'): number {
+    let n = 0;
+    for (const s of [...this.live]) {
+      if (s.path !== path || s.state !== 'publishing' || (auth !== undefined && s.auth !== auth)) continue;
+      this.log.info({ rtmp: s.id, path, reason }, 'RTMP publisher disconnected');
+      s.close(undefined, reason);
+      n++;
+    }
+    return n;
+  }
+
   /** Stops listening and closes every session (their publishers too). Idempotent. */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {

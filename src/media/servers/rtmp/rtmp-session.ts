@@ -49,6 +49,11 @@ export interface RtmpSessionEvents {
 }
 
 const OUT_CHUNK_SIZE = 4096;
+
+/** Text for the log with anything shaped like a stream key (32+ URL-safe characters) redacted. */
+export function redactKeys(s: string): string {
+  return redactUrl(s).replace(/[A-Za-z0-9_-]{32,}/g, '[redacted]');
+}
 const WINDOW_ACK_SIZE = 5_000_000;
 
 /** One RTMP client connection. */
@@ -59,6 +64,8 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
   app: string | undefined;
   /** The path being published, once authorised. */
   path: string | undefined;
+  /** How the publisher got in, as the authorize hook tagged it (e.g. "key", "token"). */
+  auth: string | undefined;
   media: RtmpMedia | undefined;
   private readonly socket: Socket;
   private readonly deps: RtmpSessionDeps;
@@ -244,7 +251,7 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
     this.connectQuery = mergeQueries(tcUrlQuery(typeof o.tcUrl === 'string' ? o.tcUrl : ''), query);
     const encoding = typeof o.objectEncoding === 'number' ? o.objectEncoding : 0;
     this.log.debug(
-      { app, tcUrl: typeof o.tcUrl === 'string' ? redactUrl(o.tcUrl) : undefined },
+      { app: redactKeys(app), tcUrl: typeof o.tcUrl === 'string' ? redactKeys(o.tcUrl) : undefined },
       'RTMP connect',
     );
     this.send(new ControlMessage(MessageType.WindowAckSize, WINDOW_ACK_SIZE).serialize());
@@ -257,7 +264,8 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
   private async publish(cmd: CommandMessage, streamId: number): Promise<void> {
     const raw = typeof cmd.args[0] === 'string' ? cmd.args[0] : '';
     const { name, query } = splitName(raw);
-    const logName = redactUrl(raw);
+    // The stream name may be a class's stream key: it never reaches the log, only its length.
+    const logName = { nameLength: name.length };
     if (this.publisher || !name) {
       this.refuse(
         streamId,
@@ -268,8 +276,9 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
       return;
     }
     let path: string;
+    let auth: string | undefined;
     try {
-      ({ path } = await this.deps.authorize({
+      ({ path, auth } = await this.deps.authorize({
         app: this.app ?? '',
         name,
         query: mergeQueries(this.connectQuery, query),
@@ -281,7 +290,7 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
       const status = code.startsWith('TOKEN_')
         ? 'NetStream.Publish.Unauthorized'
         : 'NetStream.Publish.BadName';
-      this.log.warn({ code, name: logName }, 'RTMP publish refused');
+      this.log.warn({ code, app: redactKeys(this.app ?? ''), ...logName }, 'RTMP publish refused');
       this.refuse(streamId, status, code, `${code}: ${message}`);
       return;
     }
@@ -304,14 +313,15 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
       return;
     }
     this.path = path;
+    this.auth = auth;
     this.state = 'publishing';
     clearTimeout(this.publishTimer);
     this.publishTimer = undefined;
     this.media = new RtmpMedia(this.publisher, this.log.child({ path }));
-    this.log.info({ app: this.app, name: logName, path }, 'RTMP publish started');
+    this.log.info({ app: redactKeys(this.app ?? ''), path, auth }, 'RTMP publish started');
     this.send(new UserControl(UserControlEvent.StreamBegin, [streamId]).serialize());
     this.send(
-      onStatus(streamId, 'status', 'NetStream.Publish.Start', `${name} is now published.`, { details: name }),
+      onStatus(streamId, 'status', 'NetStream.Publish.Start', `${path} is now published.`, { details: path }),
     );
   }
 

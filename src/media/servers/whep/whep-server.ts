@@ -57,6 +57,8 @@ function opus(): RTCRtpCodecParameters {
 export class WhepServer {
   private readonly opts: WhepServerOptions;
   private readonly sessions = new Map<string, WhepSession>();
+  /** Who opened each session (the token subject), to close one person's viewers. */
+  private readonly owners = new Map<string, string>();
   private readonly taps = new Map<Stream, RtpTap>();
   private pending = 0;
   private closed = false;
@@ -88,9 +90,14 @@ export class WhepServer {
 
   /**
    * Starts a viewer session on `path` from an SDP offer. STREAM_NOT_LIVE (409, Retry-After)
-   * while nothing plays there; CAPACITY (503, Retry-After) past the viewer limits.
+   * while nothing plays there; CAPACITY (503, Retry-After) past the viewer limits. `owner`
+   * tags the session (the token subject) for {@link closePath}.
    */
-  async create(path: string, offer: string): Promise<{ session: WhepSession; answer: string }> {
+  async create(
+    path: string,
+    offer: string,
+    owner?: string,
+  ): Promise<{ session: WhepSession; answer: string }> {
     if (this.closed) throw new AirError('CAPACITY', 'The server is shutting down.', { 'Retry-After': '5' });
     const stream = this.opts.registry.get(path);
     if (!stream || stream.state !== 'live' || !stream.video) {
@@ -125,11 +132,13 @@ export class WhepServer {
           onClose: (s) => {
             settle();
             this.sessions.delete(s.id);
+            this.owners.delete(s.id);
           },
         },
         offer,
       );
       this.sessions.set(result.session.id, result.session);
+      if (owner !== undefined) this.owners.set(result.session.id, owner);
       return result;
     } catch (e) {
       settle();
@@ -147,6 +156,18 @@ export class WhepServer {
   /** Ends a session; SESSION_NOT_FOUND if unknown. */
   delete(path: string, id: string): void {
     this.get(path, id).close('deleted by client');
+  }
+
+  /** Closes the sessions of a path — all, or those of one `owner`. Returns how many. */
+  closePath(path: string, owner?: string, reason = 'closed by the server'): number {
+    let n = 0;
+    for (const s of [...this.sessions.values()]) {
+      if (s.stream.path !== path) continue;
+      if (owner !== undefined && this.owners.get(s.id) !== owner) continue;
+      s.close(reason);
+      n++;
+    }
+    return n;
   }
 
   /** Number of viewer sessions on a path (all paths without an argument). */

@@ -1,0 +1,9 @@
+/** Entry of /console: the teacher's (and admin's) console. */
+import chat from '../lib/components/chat/messages.ts';
+import { mountPage } from '../lib/mount.tsx';
+import { ConsoleApp } from './App.tsx';
+import messages from './messages.ts';
+import './console.css';
+import './panels.css';
+
+mountPage(<ConsoleApp />, chat, messages);

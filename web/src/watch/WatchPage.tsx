@@ -1,0 +1,202 @@
+/**
+ * The student watch page `/watch/<app>/<name>?jwt=…`: the class video (the one WHEP player),
+ * and with a class token the class channel: chat beside the video (below on phones), hands,
+ * reactions, the quiz card, engagement reporting and "my data". The video area and the chat
+ * read the same class state; the lesson's end and a removal are final, calm screens.
+ */
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { ClassChannel } from '../lib/channel.ts';
+import { Chat } from '../lib/components/chat/Chat.tsx';
+import { Header } from '../lib/components/Header.tsx';
+import { langSuffix, useI18n } from '../lib/i18n.ts';
+import { WhepPlayer, type PlayerMonitor, type PlayerView } from '../lib/whep-player.ts';
+import { Actions } from './Actions.tsx';
+import { useEngagement } from './engagement.ts';
+import { MyData } from './MyData.tsx';
+import { QuizCard } from './QuizCard.tsx';
+import { stageView, type ClassInfo } from './stage-view.ts';
+import { isClassToken, jwtPayload } from './token.ts';
+
+declare global {
+  interface Window {
+    /** What tests and bench/ttff.ts read (test/helpers/chromium.ts AirclassMonitor). */
+    airclass?: PlayerMonitor;
+  }
+}
+
+const params = new URLSearchParams(location.search);
+const TOKEN = params.get('jwt') ?? '';
+const PATH = location.pathname.replace(/^\/watch\//, '').replace(/\/+$/, '');
+
+/** The watch page. */
+export function WatchPage() {
+  const { t } = useI18n();
+  const channel = useMemo(
+    () => (isClassToken(jwtPayload(TOKEN)) ? new ClassChannel({ token: TOKEN }) : null),
+    [],
+  );
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const playerRef = useRef<WhepPlayer | null>(null);
+  const [view, setView] = useState<PlayerView>({
+    state: 'connecting',
+    reason: 'connecting',
+    needsGesture: false,
+  });
+  const [cls, setCls] = useState<ClassInfo | null>(null);
+  const [title, setTitle] = useState(() => decodeURIComponent(PATH));
+  const [final, setFinal] = useState<'ended' | 'removed' | null>(null);
+  const [dataOpen, setDataOpen] = useState(false);
+  const dataButton = useRef<HTMLElement | null>(null);
+
+  useLayoutEffect(() => {
+    const player = new WhepPlayer({
+      video: videoRef.current!,
+      endpoint: `/${PATH}/whep`,
+      token: TOKEN,
+      onChange: setView,
+    });
+    playerRef.current = player;
+    window.airclass = player.monitor;
+    const leave = () => player.stop();
+    const back = (e: PageTransitionEvent) => e.persisted && player.start();
+    window.addEventListener('pagehide', leave);
+    window.addEventListener('pageshow', back);
+    player.start();
+    return () => {
+      window.removeEventListener('pagehide', leave);
+      window.removeEventListener('pageshow', back);
+      player.stop();
+    };
+  }, []);
+
+  useLayoutEffect(() => {
+    if (!channel) return;
+    const me = () => channel.welcome?.you.sub;
+    const offs = [
+      channel.on('welcome', (w) => {
+        setCls({ status: w.class.status, streamLive: w.class.streamLive });
+        if (w.class.title) setTitle(w.class.title);
+      }),
+      channel.on('class.started', (m) => {
+        setCls((c) => ({ streamLive: c?.streamLive ?? false, status: 'live' }));
+        if (typeof m.class?.title === 'string') setTitle(m.class.title);
+      }),
+      channel.on('class.ended', () => setFinal((f) => f ?? 'ended')),
+      channel.on('stream.live', () => setCls((c) => c && { ...c, streamLive: true })),
+      channel.on('stream.waiting', () => setCls((c) => c && { ...c, streamLive: false })),
+      channel.on('stream.offline', () => setCls((c) => c && { ...c, streamLive: false })),
+      channel.on('participant.removed', (m) => m.id === me() && setFinal('removed')),
+      channel.onState((state, info) => {
+        if (state === 'ended') setFinal((f) => f ?? 'ended');
+        if (state === 'closed' && info.code === 4003) setFinal('removed');
+      }),
+    ];
+    const onHide = (e: PageTransitionEvent) => !e.persisted && channel.close();
+    window.addEventListener('pagehide', onHide);
+    return () => {
+      offs.forEach((off) => off());
+      window.removeEventListener('pagehide', onHide);
+    };
+  }, [channel]);
+
+  // The player found the end (410) or a removal (403 REMOVED) on its own.
+  useEffect(() => {
+    if (view.state === 'ended') setFinal((f) => f ?? 'ended');
+    if (view.reason === 'removed') setFinal('removed');
+  }, [view.state, view.reason]);
+
+  // Final: the player stops (no spinner, no retries) and the channel closes.
+  useEffect(() => {
+    if (!final) return;
+    playerRef.current?.stop(
+      final === 'ended' ? { state: 'ended', reason: 'lessonEnded' } : { state: 'refused', reason: 'removed' },
+    );
+    channel?.close();
+    setDataOpen(false);
+  }, [final]);
+
+  useEngagement(final ? null : channel, videoRef.current, view.state);
+
+  const sv = stageView(view, cls, final);
+  useEffect(() => {
+    document.title = `${t(sv.title)} · ${title} · AirClass`;
+  }, [sv.title, title, t]);
+
+  const closeData = () => {
+    setDataOpen(false);
+    dataButton.current?.focus();
+  };
+
+  return (
+    <>
+      <Header>
+        <span class="path" id="path">
+          {title}
+        </span>
+        <span class="status" id="status" data-state={sv.state} role="status" aria-live="polite">
+          <span class="dot" aria-hidden="true" />
+          <span id="status-text">{t(sv.title)}</span>
+        </span>
+      </Header>
+      <main class={`room${channel ? ' with-chat' : ''}`} data-final={final ?? undefined}>
+        <div class="stage" id="stage" data-state={sv.state} data-final={sv.final ?? undefined}>
+          <video id="video" autoplay playsInline aria-label={t('watch.video')} ref={videoRef} />
+          <div class="overlay" id="overlay" hidden={!sv.overlay}>
+            <div class="overlay-card">
+              {sv.spinner && <div class="spinner" aria-hidden="true" />}
+              {sv.final && (
+                <div class={`icon icon-${sv.final}`} aria-hidden="true">
+                  {sv.final === 'ended' ? '✓' : '!'}
+                </div>
+              )}
+              <h1 class="title" id="overlay-title">
+                {t(sv.title)}
+              </h1>
+              <p class="detail" id="overlay-detail">
+                {sv.detail ? t(sv.detail, sv.vars) : ''}
+              </p>
+              {(sv.final === 'ended' || sv.final === 'removed') && (
+                <a class="btn primary" id="join-another" href={`/join${langSuffix('?')}`}>
+                  {t('watch.joinAnother')}
+                </a>
+              )}
+            </div>
+          </div>
+          <button
+            type="button"
+            class="unmute"
+            id="unmute"
+            hidden={!view.needsGesture || sv.state !== 'live'}
+            onClick={() => playerRef.current?.unmute()}
+          >
+            <svg viewBox="0 0 24 24" width="28" height="28" aria-hidden="true">
+              <path
+                fill="currentColor"
+                d="M3 9v6h4l5 5V4L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 8v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z"
+              />
+            </svg>
+            <span>{t('watch.unmute')}</span>
+          </button>
+        </div>
+        {channel && (
+          <aside class="side" id="chat" aria-label={t('chat.tab.chat')}>
+            {!final && (
+              <div
+                ref={(el) => {
+                  dataButton.current = el?.querySelector<HTMLElement>('#my-data') ?? null;
+                }}
+              >
+                <Actions channel={channel} onMyData={() => setDataOpen(true)} />
+              </div>
+            )}
+            {!final && <QuizCard channel={channel} token={TOKEN} />}
+            <div class="side-chat">
+              <Chat channel={channel} />
+            </div>
+          </aside>
+        )}
+      </main>
+      {dataOpen && <MyData token={TOKEN} onClose={closeData} />}
+    </>
+  );
+}
