@@ -120,6 +120,28 @@ const ROWS: Row[] = [
   { route: 'POST /api/classes/:id/monitor-link', expect: manage(201) },
   { route: 'POST /api/classes/:id/media-token', expect: manage(200) },
   { route: 'GET /api/classes/:id/participants', expect: signedIn(200, 200, 403, 403, 403, 200, 403) },
+  // Quizzes (`:id` of a quiz route is a class id here: no such quiz, 404 once signed in).
+  {
+    route: 'POST /api/classes/:id/quizzes',
+    expect: manage(201),
+    req: () => ({
+      payload: { kind: 'single', question: 'Q?', options: ['a', 'b'], correct: [0], timeLimitSec: 30 },
+    }),
+  },
+  { route: 'GET /api/classes/:id/quizzes', expect: signedIn(200, 200, 403, 403, 403, 200, 403) },
+  { route: 'DELETE /api/quizzes/:id', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'POST /api/quizzes/:id/open', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'POST /api/quizzes/:id/close', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'POST /api/quizzes/:id/reveal', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  {
+    route: 'POST /api/quizzes/:id/answers',
+    expect: signedIn(403, 403, 403, 404, 404, 403, 403), // only students answer
+    req: () => ({ payload: { answerId: 'a1', choices: [0] } }),
+  },
+  { route: 'GET /api/quizzes/:id/results', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  // Lessons and "my data".
+  { route: 'GET /api/lessons/:id/engagement', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'GET /api/me', expect: signedIn(403, 403, 403, 200, 200, 403, 403) },
   // The class channel, with a real WebSocket upgrade (101 = the socket opened).
   {
     route: 'GET /ws',

@@ -45,7 +45,10 @@ function rateLimited(_req: unknown, ctx: { ttl: number }): AirError {
 function cutSlowBodies(app: FastifyInstance, ms: number): void {
   app.addHook('onRequest', (req, reply, done) => {
     const raw = req.raw;
-    if (raw.complete) return done();
+    // Only requests with a body to wait for (a WebSocket upgrade or a plain GET has none).
+    const hasBody =
+      req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    if (raw.complete || !hasBody || req.headers.upgrade !== undefined) return done();
     const timer = setTimeout(() => {
       if (raw.complete) return;
       req.log.info({ method: req.method, url: req.routeOptions.url, ms }, 'request body too slow; cut off');

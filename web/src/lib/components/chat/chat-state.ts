@@ -166,6 +166,7 @@ export function chatReduce(s: ChatState, msg: AnyServerMessage): ChatState {
       break;
   }
   let cls = next.cls;
+  const wasLive = cls?.streamLive;
   if (cls && m.type === 'chat.locked') cls = { ...cls, chatLocked: Boolean(m.locked) };
   if (cls && (m.type === 'class.started' || m.type === 'class.ended'))
     cls = {
@@ -176,7 +177,11 @@ export function chatReduce(s: ChatState, msg: AnyServerMessage): ChatState {
   if (cls && ['stream.live', 'stream.waiting', 'stream.offline'].includes(m.type))
     cls = { ...cls, streamLive: m.type === 'stream.live' };
   if (cls !== next.cls) next = { ...next, cls };
-  const id = noteOf(m);
+  // A stream note only when the stream's state changes (waiting, then offline, is one drop).
+  const repeat =
+    (m.type === 'stream.live' && wasLive === true) ||
+    ((m.type === 'stream.waiting' || m.type === 'stream.offline') && wasLive === false);
+  const id = repeat ? null : noteOf(m);
   const key = `${m.type}:${m.seq ?? Math.random()}`;
   if (id && !next.seen.has(key)) {
     next.seen.add(key);
