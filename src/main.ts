@@ -167,6 +167,7 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       redisUrl: cfg.redisUrl,
       redisPrefix: cfg.redisPrefix,
       historySize: cfg.wsHistorySize,
+      heartbeatMs: cfg.wsHeartbeatMs,
       maxMessageBytes: cfg.wsMaxMessageBytes,
       limits: { perSecond: cfg.wsMessagesPerSecond, burst: cfg.wsMessageBurst },
       store,

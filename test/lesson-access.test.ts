@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, startTestApi, type TestApi } from './helpers/api.ts';
+import { startClassroomApp } from './helpers/classroom-app.ts';
 import { startTestNode } from './helpers/node.ts';
 
 /**
@@ -191,6 +192,39 @@ describe('who may still come in', () => {
     await until(() => msgs.some((m) => m.type === 'replayed'));
     expect(msgs.map((m) => m.type)).toEqual(['welcome', 'replayed']);
     huge.terminate();
+  });
+
+  it("closes a disabled teacher's open socket at the next heartbeat (its token is checked again)", async () => {
+    // A real listening node and a real WebSocket client (it answers pings, as browsers do).
+    const app = await startClassroomApp({ config: { wsHeartbeatMs: 300 } });
+    try {
+      const { user, token } = await app.teacher();
+      const admin = await app.store.users.create({
+        email: `hb-admin-${Date.now()}@school.test`,
+        name: 'Admin',
+        role: 'admin',
+        passwordHash: user.passwordHash,
+      });
+      const adminToken = await app.classroom.api.tokens.signAccess({ sub: admin.id, role: 'admin' }, '1h');
+      const c = (
+        await app.call({ method: 'POST', url: '/api/classes', token, payload: { title: 'Heartbeat' } })
+      ).json() as { id: string };
+      const ws = await app.connect(token, c.id);
+      // Several heartbeats pass with the socket open while the account is fine.
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(ws.ws.readyState).toBe(ws.ws.OPEN);
+      const res = await app.call({
+        method: 'PATCH',
+        url: `/api/users/${user.id}`,
+        token: adminToken,
+        payload: { disabled: true },
+      });
+      expect(res.statusCode).toBe(200);
+      expect((await ws.closed).code).toBe(1008);
+      expect(ws.all('error').at(-1)?.code).toMatch(/^(USER_DISABLED|TOKEN_INVALID)$/);
+    } finally {
+      await app.remove();
+    }
   });
 
   it('refuses more sockets per address than configured (429 TOO_MANY_SOCKETS)', async () => {

@@ -40,6 +40,7 @@ export const DEFAULTS: Config = {
   wsMessagesPerSecond: 5,
   wsMessageBurst: 20,
   wsHistorySize: 200,
+  wsHeartbeatMs: 25_000,
   wsMaxSocketsPerAddress: 500,
   lessonRestartCooldownMs: 10 * 60_000,
   httpRequestTimeoutMs: 30_000,

@@ -111,6 +111,11 @@ export const ConfigSchema = Type.Object(
     wsMessageBurst: Type.Integer({ minimum: 1 }),
     /** Recent class events kept per class for reconnecting clients (`/ws?since=`). */
     wsHistorySize: Type.Integer({ minimum: 10, maximum: 100000 }),
+    /**
+     * WebSocket heartbeat, ms: each socket is pinged (and dropped after a missed pong), and its
+     * token checked again (closed once revoked, expired, its account disabled or its lesson over).
+     */
+    wsHeartbeatMs: Type.Integer({ minimum: 200, maximum: 300000 }),
     /** Most open WebSockets per client address (429 TOO_MANY_SOCKETS before the upgrade past it). */
     wsMaxSocketsPerAddress: Type.Integer({ minimum: 1 }),
     /**

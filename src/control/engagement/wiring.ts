@@ -43,7 +43,7 @@ export interface FeatureOptions {
     routes: { session: { presence: { list(classId: string): Promise<RosterEntry[]> } } };
   };
   logger: Logger;
-  /** Least time between two `quiz.results` of a run (ms, default 250). */
+  /** Least time between two `quiz.results` of a run (ms, default 100). */
   resultsEveryMs?: number;
   /** Engagement snapshot interval (ms, default 2000). */
   snapshotMs?: number;

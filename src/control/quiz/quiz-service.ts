@@ -3,7 +3,7 @@
  * live lesson, closed by the teacher or at the time limit, revealed) and answers (students of
  * the class and of the lesson; one per run; the same `answerId` again is harmless). Events go
  * to the class through the hub: `quiz.opened` / `quiz.closed` / `quiz.revealed` to everyone
- * (never the correct answer before reveal), `quiz.results` to staff, at most every 250 ms.
+ * (never the correct answer before reveal), `quiz.results` to staff, at most every 100 ms.
  */
 import { AirError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
@@ -29,7 +29,7 @@ export interface QuizServiceDeps {
   participants: Pick<ParticipantRepo, 'byId'>;
   hub: { publish(classId: string, event: UnsequencedEvent): Promise<unknown> };
   logger: Logger;
-  /** Least time between two `quiz.results` of a run (ms, default 250). */
+  /** Least time between two `quiz.results` of a run (ms, default 100). */
   resultsEveryMs?: number;
 }
 
@@ -50,7 +50,7 @@ export class QuizService {
       (e, runId) => this.log.warn({ err: e, runId }, 'closing a quiz at its time failed'),
     );
     this.results = new Throttle(
-      deps.resultsEveryMs ?? 250,
+      deps.resultsEveryMs ?? 100,
       (runId) => this.pushResults(runId),
       (e) => this.log.warn({ err: e }, 'quiz results not pushed'),
     );

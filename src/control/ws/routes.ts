@@ -102,7 +102,10 @@ export async function wsRoutes(app: FastifyInstance, deps: WsRouteDeps): Promise
       socket.terminate();
     },
   });
-  const actors = new WeakMap<FastifyRequest, { actor: Actor; since: number | undefined }>();
+  const actors = new WeakMap<
+    FastifyRequest,
+    { actor: Actor; since: number | undefined; recheck: () => Promise<void> }
+  >();
   const perAddress = new Map<string, number>();
   const perSubject = new Map<string, ClientSession[]>();
   const maxPerAddress = deps.maxSocketsPerAddress ?? 500;
@@ -164,7 +167,9 @@ export async function wsRoutes(app: FastifyInstance, deps: WsRouteDeps): Promise
       const name = p.name ?? (p.role === 'monitor' ? 'monitor' : p.role);
       // A `since` past anything handed out replays nothing (and never reaches SQL as an overflow).
       const since = q.since === undefined ? undefined : Math.min(q.since, Number.MAX_SAFE_INTEGER);
-      actors.set(req, { actor: { classId, sub: p.sub, name, role: p.role }, since });
+      // The token is checked again on every heartbeat (see ClientSession.heartbeat).
+      const recheck = () => deps.authenticate(token).then(() => undefined);
+      actors.set(req, { actor: { classId, sub: p.sub, name, role: p.role }, since, recheck });
     },
     // A plain GET (no Upgrade header) after authentication.
     handler: async () => {
@@ -176,7 +181,7 @@ export async function wsRoutes(app: FastifyInstance, deps: WsRouteDeps): Promise
         socket.close(1011, 'INTERNAL');
         return;
       }
-      const s = new ClientSession(socket, a.actor, a.since, deps.session, req.socket);
+      const s = new ClientSession(socket, a.actor, a.since, deps.session, req.socket, a.recheck);
       track(s, a.actor, req.ip, socket);
       deps.onSession?.(s);
     },

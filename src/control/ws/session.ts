@@ -67,11 +67,24 @@ export class ClientSession implements HubMember {
   private chain: Promise<void>;
   private ended: Promise<void> | undefined;
   private readonly out: Outbox;
+  private readonly recheck: (() => Promise<void>) | undefined;
   private classroomHandle: ClassroomSocket | undefined;
 
-  /** `wire` is the TCP socket under the WebSocket (writes are corked; see {@link Outbox}). */
-  constructor(socket: WebSocket, actor: Actor, since: number | undefined, deps: SessionDeps, wire?: Socket) {
+  /**
+   * `wire` is the TCP socket under the WebSocket (writes are corked; see {@link Outbox}).
+   * `recheck` verifies the socket's token again (rejects once it is expired or revoked, the
+   * account disabled, the lesson over); it runs on every heartbeat.
+   */
+  constructor(
+    socket: WebSocket,
+    actor: Actor,
+    since: number | undefined,
+    deps: SessionDeps,
+    wire?: Socket,
+    recheck?: () => Promise<void>,
+  ) {
     this.socket = socket;
+    this.recheck = recheck;
     this.out = new Outbox(socket, wire, {
       maxBufferedBytes: deps.maxBufferedBytes ?? 1 << 20,
       batchMs: deps.presenceBatchMs ?? 100,
@@ -228,6 +241,13 @@ export class ClientSession implements HubMember {
     }
     this.alive = false;
     this.socket.ping();
+    this.recheck?.().catch((e: unknown) => {
+      // A token that no longer holds closes its socket; a database hiccup does not.
+      if (!isAirError(e) || e.status >= 500 || this.state === 'closed') return;
+      this.log.info({ code: e.code }, 'token no longer valid; socket closed');
+      this.write({ type: 'error', code: e.code, message: e.message });
+      this.close(e.code === 'LESSON_ENDED' ? CLOSE.LESSON_ENDED : CLOSE.POLICY, e.code);
+    });
   }
 
   shutdown(): Promise<void> {
