@@ -245,14 +245,20 @@ async function main(): Promise<void> {
   // The k-th answer to come back is counted once a results event says answered ≥ k.
   answers.sort((a, b) => a.done - b.done);
   const counted: number[] = [];
+  const storedToCounted: number[] = [];
   answers.forEach((a, k) => {
     const r = quizResults.find((x) => x.answered >= k + 1);
     if (r) counted.push(r.at - a.sent);
+    // The results event may even beat the 201 back to this process: 0 then.
+    if (r) storedToCounted.push(Math.max(0, r.at - a.done));
   });
+  const answerHttp = answers.map((a) => a.done - a.sent);
   console.log(`  quiz push → opened  ${String(opened.length).padStart(3)}/${ok}  ${stats(opened)}`);
   console.log(
     `  answer → counted    ${String(counted.length).padStart(3)}/${ok}  ${stats(counted)}  (${quizResults.length} results events)`,
   );
+  console.log(`  answer POST → 201   ${stats(answerHttp)}`);
+  console.log(`  answer 201 → counted ${stats(storedToCounted)}`);
   if (answerFailures.length)
     console.log(`  answer failures     ${answerFailures.length}, first: ${answerFailures[0]}`);
   const final = await api<{ answered: number; counts: number[] }>(

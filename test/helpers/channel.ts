@@ -62,13 +62,7 @@ export async function startChannel(opts: ChannelOptions): Promise<ChannelHarness
   const store = redis ? await openPostgresTestStore() : await openMemoryStore();
   const dir = mkdtempSync(join(tmpdir(), 'airclass-ws-'));
   const tokens = new TokenService(await loadOrCreateKeys(dir));
-  const gate = new TokenGate({
-    classes: store.classes,
-    participants: store.participants,
-    users: store.users,
-    revokedTokens: store.revokedTokens,
-    monitorLinks: store.monitorLinks,
-  });
+  const gate = new TokenGate({ facts: (q) => store.gate.facts(q) });
   const auth = new Authenticator({ tokens, gate, allowedOrigins: [] });
   const prefix = `airclass-test-${randomBytes(4).toString('hex')}:`;
   const channel = await openClassChannel({

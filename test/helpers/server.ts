@@ -110,7 +110,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   const portOffset = opts.portOffset ?? (await freePortOffset());
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'airclass-data-')));
-  const args = [CLI, 'start', '--data-dir', dataDir, '--port-offset', String(portOffset)];
+  // SERVER_NODE_ARGS (environment): extra Node flags for the server (e.g. "--cpu-prof" in benchmarks).
+  const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, CLI, 'start', '--data-dir', dataDir, '--port-offset', String(portOffset)];
   const proc = spawn(NODE_BIN, args, {
     cwd: REPO_ROOT,
     env: { ...process.env, ...opts.env },

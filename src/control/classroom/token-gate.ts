@@ -13,24 +13,12 @@
  */
 import { AirError } from '../../shared/errors.ts';
 import type { AccessClaims, MediaClaims } from '../auth/tokens.ts';
-import type {
-  ClassRecord,
-  ClassRepo,
-  MonitorLinkRepo,
-  ParticipantRepo,
-  RevokedTokenRepo,
-  User,
-  UserRepo,
-} from '../store/types.ts';
+import type { GateFacts, GateQuery } from '../store/gate-repo.ts';
 import { classIdOfPath } from './events.ts';
 
-/** What the gate reads. */
+/** What the gate reads: every fact about a token in one round trip. */
 export interface TokenGateDeps {
-  classes: Pick<ClassRepo, 'byId'>;
-  participants: Pick<ParticipantRepo, 'byId'>;
-  users: Pick<UserRepo, 'byId'>;
-  revokedTokens: Pick<RevokedTokenRepo, 'isRevoked'>;
-  monitorLinks: Pick<MonitorLinkRepo, 'byId'>;
+  facts(q: GateQuery): Promise<GateFacts>;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -45,79 +33,87 @@ export class TokenGate {
 
   /** Admits an API token; returns the principal (accounts get their current name). */
   async admitAccess(p: AccessClaims): Promise<AccessClaims> {
-    await this.notRevoked(p.jti);
-    if (p.role === 'admin' || p.role === 'teacher') {
-      const user = await this.account(p.sub, p.role, p.issuedAtMs);
-      if (!user) throw new AirError('TOKEN_INVALID');
-      return { ...p, name: user.name };
-    }
-    if (!p.classId) throw new AirError('TOKEN_INVALID');
-    await this.inLesson(p.classId, p.epoch, p.issuedAtMs);
-    if (p.role === 'student') await this.notRemoved(p.classId, p.sub, true);
-    if (p.role === 'monitor' && p.link) await this.linkValid(p.classId, p.link);
+    const account = p.role === 'admin' || p.role === 'teacher';
+    if (!account && !p.classId) throw new AirError('TOKEN_INVALID');
+    const f = await this.deps.facts({
+      jti: p.jti,
+      userId: account ? p.sub : undefined,
+      classId: account ? undefined : p.classId,
+      participantId: p.role === 'student' ? p.sub : undefined,
+      linkId: p.role === 'monitor' ? p.link : undefined,
+    });
+    notRevoked(f);
+    if (account) return { ...p, name: accountOf(f, p.role, p.issuedAtMs).name };
+    inLesson(f, p.epoch, p.issuedAtMs);
+    if (p.role === 'student') notRemoved(f, p.classId!, true);
+    if (p.role === 'monitor' && p.link) linkValid(f, p.classId!);
     return p;
   }
 
   /** Admits a media token already checked for its path and action (WHEP, RTMP `?token=`). */
   async admitMedia(c: MediaClaims & { link?: string }, path: string): Promise<void> {
-    await this.notRevoked(c.jti);
     // Tokens the API issued name their class; the CLI's name only the path.
-    if ((c.role === 'admin' || c.role === 'teacher') && c.classId && UUID.test(c.sub)) {
-      await this.account(c.sub, c.role, c.issuedAtMs);
-    }
+    const account = (c.role === 'admin' || c.role === 'teacher') && !!c.classId && UUID.test(c.sub);
     const classId = c.classId ?? classIdOfPath(path);
+    const student = c.role === 'student' && UUID.test(c.sub);
+    const f = await this.deps.facts({
+      jti: c.jti,
+      userId: account ? c.sub : undefined,
+      classId,
+      participantId: student ? c.sub : undefined,
+      linkId: c.role === 'monitor' ? c.link : undefined,
+    });
+    notRevoked(f);
+    if (account) accountOf(f, c.role, c.issuedAtMs);
     if (!classId) return;
-    await this.inLesson(classId, c.epoch, c.issuedAtMs);
-    if (c.role === 'student' && UUID.test(c.sub)) await this.notRemoved(classId, c.sub, false);
-    if (c.role === 'monitor' && c.link) await this.linkValid(classId, c.link);
+    inLesson(f, c.epoch, c.issuedAtMs);
+    if (student) notRemoved(f, classId, false);
+    if (c.role === 'monitor' && c.link) linkValid(f, classId);
   }
+}
 
-  private async notRevoked(jti: string | undefined): Promise<void> {
-    if (jti && (await this.deps.revokedTokens.isRevoked(jti))) {
-      throw new AirError('TOKEN_INVALID', 'The token was revoked (signed out).');
-    }
+function notRevoked(f: GateFacts): void {
+  if (f.revoked) throw new AirError('TOKEN_INVALID', 'The token was revoked (signed out).');
+}
+
+/** The account behind a session; throws when it may not act. */
+function accountOf(
+  f: GateFacts,
+  role: string,
+  issuedAtMs: number | undefined,
+): NonNullable<GateFacts['user']> {
+  const user = f.user;
+  if (!user || user.role !== role) throw new AirError('TOKEN_INVALID');
+  if (user.disabledAt) throw new AirError('USER_DISABLED');
+  const after = user.sessionsValidAfter?.getTime();
+  if (after !== undefined && (issuedAtMs === undefined || issuedAtMs < after)) {
+    throw new AirError('TOKEN_INVALID', 'The session was ended; sign in again.');
   }
+  return user;
+}
 
-  /** The account behind a session; throws when it may not act. */
-  private async account(sub: string, role: string, issuedAtMs: number | undefined): Promise<User> {
-    const user = await this.deps.users.byId(sub);
-    if (!user || user.role !== role) throw new AirError('TOKEN_INVALID');
-    if (user.disabledAt) throw new AirError('USER_DISABLED');
-    const after = user.sessionsValidAfter?.getTime();
-    if (after !== undefined && (issuedAtMs === undefined || issuedAtMs < after)) {
-      throw new AirError('TOKEN_INVALID', 'The session was ended; sign in again.');
-    }
-    return user;
+/** The class a token is for, still in the lesson the token was issued in. */
+function inLesson(f: GateFacts, epoch: number | undefined, issuedAtMs: number | undefined): void {
+  const c = f.cls;
+  if (!c) throw new AirError('TOKEN_INVALID', 'The token is for a class that does not exist.');
+  if (c.status === 'archived') throw new AirError('CLASS_ARCHIVED');
+  if (epoch !== undefined ? epoch !== c.epoch : (issuedAtMs ?? 0) < (c.lastEndedAt?.getTime() ?? -1)) {
+    throw new AirError('LESSON_ENDED');
   }
+}
 
-  /** The class a token is for, still in the lesson the token was issued in. */
-  private async inLesson(
-    classId: string,
-    epoch: number | undefined,
-    issuedAtMs: number | undefined,
-  ): Promise<ClassRecord> {
-    const c = await this.deps.classes.byId(classId);
-    if (!c) throw new AirError('TOKEN_INVALID', 'The token is for a class that does not exist.');
-    if (c.status === 'archived') throw new AirError('CLASS_ARCHIVED');
-    if (epoch !== undefined ? epoch !== c.epoch : (issuedAtMs ?? 0) < (c.lastEndedAt?.getTime() ?? -1)) {
-      throw new AirError('LESSON_ENDED');
-    }
-    return c;
+function notRemoved(f: GateFacts, classId: string, mustExist: boolean): void {
+  const p = f.participant;
+  if (!p || p.classId !== classId) {
+    if (mustExist) throw new AirError('TOKEN_INVALID');
+    return;
   }
+  if (p.removedAt) throw new AirError('REMOVED');
+}
 
-  private async notRemoved(classId: string, participantId: string, mustExist: boolean): Promise<void> {
-    const p = await this.deps.participants.byId(participantId);
-    if (!p || p.classId !== classId) {
-      if (mustExist) throw new AirError('TOKEN_INVALID');
-      return;
-    }
-    if (p.removedAt) throw new AirError('REMOVED');
-  }
-
-  private async linkValid(classId: string, linkId: string): Promise<void> {
-    const l = await this.deps.monitorLinks.byId(linkId);
-    if (!l || l.classId !== classId || l.revokedAt) {
-      throw new AirError('TOKEN_INVALID', 'The monitor link was revoked.');
-    }
+function linkValid(f: GateFacts, classId: string): void {
+  const l = f.link;
+  if (!l || l.classId !== classId || l.revokedAt) {
+    throw new AirError('TOKEN_INVALID', 'The monitor link was revoked.');
   }
 }

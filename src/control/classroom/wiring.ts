@@ -77,13 +77,7 @@ export function createClassroom(o: ClassroomOptions): Classroom {
     logger: o.logger.child({ part: 'classes' }),
     lessonRestartCooldownMs: cfg.lessonRestartCooldownMs,
   });
-  const gate = new TokenGate({
-    classes: store.classes,
-    participants: store.participants,
-    users: store.users,
-    revokedTokens: store.revokedTokens,
-    monitorLinks: store.monitorLinks,
-  });
+  const gate = new TokenGate({ facts: (q) => store.gate.facts(q) });
   const authorizeMedia = async (
     token: string | undefined,
     path: string,

@@ -8,7 +8,7 @@
 import { AirError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { canManageClass, canMonitorClass, check, type Principal } from '../auth/policy.ts';
-import type { DrizzleQuizRepo, QuizRecord, QuizRun } from '../store/quiz-repo.ts';
+import type { AddAnswerResult, DrizzleQuizRepo, QuizRecord, QuizRun } from '../store/quiz-repo.ts';
 import type { ClassRecord, ClassRepo, ParticipantRepo } from '../store/types.ts';
 import type { UnsequencedEvent } from '../ws/hub.ts';
 import { checkQuiz, countAnswers, gradeAnswer, type AnswerInput, type QuizInput } from './definition.ts';
@@ -41,6 +41,13 @@ export class QuizService {
   private readonly results: Throttle;
   /** Run id → where its results go. */
   private readonly runs = new Map<string, { classId: string; quiz: QuizRecord }>();
+  /**
+   * Quiz id → its open run, so an answer costs one insert (the insert itself checks the run is
+   * still open: a run closed elsewhere is looked up again).
+   */
+  private readonly answering = new Map<string, { quiz: QuizRecord; run: QuizRun }>();
+  /** Students who answered (their class and lesson do not change; removal is the token gate's). */
+  private readonly students = new Map<string, { classId: string; lessonId: string | null }>();
 
   constructor(deps: QuizServiceDeps) {
     this.deps = deps;
@@ -103,6 +110,7 @@ export class QuizService {
     check(canManageClass(p, cls));
     const run = (await this.deps.quizzes.lastRuns([quiz.id])).get(quiz.id);
     if (run && !run.closedAt) await this.closeRun(run.id);
+    this.answering.delete(quiz.id);
     await this.deps.quizzes.remove(quiz.id);
   }
 
@@ -117,6 +125,7 @@ export class QuizService {
     if (current && current.closesAt.getTime() <= Date.now()) await this.closeRun(current.id);
     const run = await this.deps.quizzes.openRun(quiz.id, lesson.id, quiz.timeLimitSec);
     this.runs.set(run.id, { classId: cls.id, quiz });
+    this.answering.set(quiz.id, { quiz, run });
     this.timers.schedule(run.id, run.closesAt);
     await this.deps.hub.publish(cls.id, { type: 'quiz.opened', quiz: pushedQuiz(quiz, run) });
     return view(quiz, run);
@@ -138,6 +147,7 @@ export class QuizService {
    */
   async closeRun(runId: string): Promise<QuizRun | undefined> {
     this.timers.cancel(runId);
+    for (const [quizId, a] of this.answering) if (a.run.id === runId) this.answering.delete(quizId);
     const run = await this.deps.quizzes.closeRun(runId);
     if (!run) {
       this.runs.delete(runId);
@@ -191,33 +201,63 @@ export class QuizService {
     input: AnswerInput & { answerId: string },
   ): Promise<{ created: boolean; answer: AnswerView }> {
     if (p.role !== 'student') throw new AirError('FORBIDDEN', 'Only students answer quizzes.');
-    const quiz = await this.deps.quizzes.byId(quizId);
-    if (!quiz || p.classId !== quiz.classId) throw new AirError('QUIZ_NOT_FOUND');
-    const student = await this.deps.participants.byId(p.sub);
-    if (!student || student.classId !== quiz.classId || student.role !== 'student') {
-      throw new AirError('FORBIDDEN');
+    let r = await this.tryAnswer(p, quizId, input, this.answering.get(quizId));
+    // The cached run was closed (here or by another replica): look the quiz up again, once.
+    if (r.result.status === 'closed' && r.cached) r = await this.tryAnswer(p, quizId, input, undefined);
+    const { quiz, run, result } = r;
+    if (result.status === 'closed') throw new AirError('QUIZ_CLOSED');
+    if (result.status === 'exists') {
+      if (result.answer.answerId !== input.answerId) throw new AirError('QUIZ_ALREADY_ANSWERED');
+      return { created: false, answer: answerView(result.answer, quiz.id) };
     }
-    if (student.removedAt) throw new AirError('REMOVED');
-    const run = (await this.deps.quizzes.lastRuns([quiz.id])).get(quiz.id);
-    if (!run) throw new AirError('QUIZ_CLOSED', 'The quiz is not open.');
+    this.runs.set(run.id, { classId: quiz.classId, quiz });
+    this.results.poke(run.id);
+    return { created: true, answer: answerView(result.answer, quiz.id) };
+  }
+
+  /** One attempt at storing an answer, with the quiz's open run from the cache or the database. */
+  private async tryAnswer(
+    p: Principal,
+    quizId: string,
+    input: AnswerInput & { answerId: string },
+    cached: { quiz: QuizRecord; run: QuizRun } | undefined,
+  ): Promise<{ quiz: QuizRecord; run: QuizRun; result: AddAnswerResult; cached: boolean }> {
+    let quiz = cached?.quiz;
+    let run = cached?.run;
+    if (!quiz || !run) {
+      quiz = await this.deps.quizzes.byId(quizId);
+      if (!quiz || p.classId !== quiz.classId) throw new AirError('QUIZ_NOT_FOUND');
+      run = (await this.deps.quizzes.lastRuns([quiz.id])).get(quiz.id);
+      if (!run) throw new AirError('QUIZ_CLOSED', 'The quiz is not open.');
+      if (!run.closedAt && run.closesAt.getTime() > Date.now()) this.answering.set(quiz.id, { quiz, run });
+    }
+    if (p.classId !== quiz.classId) throw new AirError('QUIZ_NOT_FOUND');
+    const student = await this.student(p.sub);
+    if (!student || student.classId !== quiz.classId) throw new AirError('FORBIDDEN');
     if (student.lessonId !== null && student.lessonId !== run.lessonId) {
       throw new AirError('FORBIDDEN', 'You joined another lesson of this class.');
     }
     const graded = gradeAnswer(quiz, input);
-    const r = await this.deps.quizzes.addAnswer({
+    const result = await this.deps.quizzes.addAnswer({
       runId: run.id,
-      participantId: student.id,
+      participantId: p.sub,
       answerId: input.answerId,
       ...graded,
     });
-    if (r.status === 'closed') throw new AirError('QUIZ_CLOSED');
-    if (r.status === 'exists') {
-      if (r.answer.answerId !== input.answerId) throw new AirError('QUIZ_ALREADY_ANSWERED');
-      return { created: false, answer: answerView(r.answer, quiz.id) };
-    }
-    this.runs.set(run.id, { classId: quiz.classId, quiz });
-    this.results.poke(run.id);
-    return { created: true, answer: answerView(r.answer, quiz.id) };
+    return { quiz, run, result, cached: cached !== undefined };
+  }
+
+  /** A student's class and lesson (cached); undefined for no such student. */
+  private async student(id: string): Promise<{ classId: string; lessonId: string | null } | undefined> {
+    const known = this.students.get(id);
+    if (known) return known;
+    const s = await this.deps.participants.byId(id);
+    if (!s || s.role !== 'student') return undefined;
+    if (s.removedAt) throw new AirError('REMOVED');
+    if (this.students.size >= 20_000) this.students.clear();
+    const entry = { classId: s.classId, lessonId: s.lessonId };
+    this.students.set(id, entry);
+    return entry;
   }
 
   /** Results of the quiz's last run (teacher, admin, monitor). */

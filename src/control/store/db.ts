@@ -14,6 +14,7 @@ import { AirError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { DrizzleMonitorLinkRepo, DrizzleRevokedTokenRepo } from './access-repo.ts';
 import { DrizzleChatRepo } from './chat-repo.ts';
+import { DrizzleGateRepo } from './gate-repo.ts';
 import { DrizzleClassRepo, type ClassRepoOptions } from './class-repo.ts';
 import { DrizzleLessonRepo } from './lesson-repo.ts';
 import { migrate, pgliteTarget, poolTarget, type Migration } from './migrate.ts';
@@ -60,6 +61,8 @@ export class DrizzleStore implements Store {
   readonly chat: DrizzleChatRepo;
   readonly revokedTokens: DrizzleRevokedTokenRepo;
   readonly monitorLinks: DrizzleMonitorLinkRepo;
+  /** The token gate's one-query look-up. */
+  readonly gate: DrizzleGateRepo;
   readonly #closeClient: () => Promise<void>;
   #closing: Promise<void> | undefined;
 
@@ -78,6 +81,7 @@ export class DrizzleStore implements Store {
     this.chat = new DrizzleChatRepo(db);
     this.revokedTokens = new DrizzleRevokedTokenRepo(db);
     this.monitorLinks = new DrizzleMonitorLinkRepo(db);
+    this.gate = new DrizzleGateRepo(db);
     this.#closeClient = closeClient;
   }
 

@@ -3,6 +3,7 @@
  * ORM serves both PGlite (embedded default) and PostgreSQL (`DATABASE_URL`). Callers depend on
  * these types only.
  */
+import type { GateFacts, GateQuery } from './gate-repo.ts';
 
 /** Account roles stored in the database (students and monitors have no account). */
 export type AccountRole = 'admin' | 'teacher';
@@ -210,6 +211,8 @@ export interface Store {
   chat: ChatRepo;
   revokedTokens: RevokedTokenRepo;
   monitorLinks: MonitorLinkRepo;
+  /** Every fact the token gate needs about one token, in one round trip. */
+  gate: { facts(q: GateQuery): Promise<GateFacts> };
   /** Resolves when the database answers (for `/ready`); rejects with `DB_UNAVAILABLE` otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
