@@ -46,8 +46,6 @@ export class QuizService {
    * still open: a run closed elsewhere is looked up again).
    */
   private readonly answering = new Map<string, { quiz: QuizRecord; run: QuizRun }>();
-  /** Students who answered (their class and lesson do not change; removal is the token gate's). */
-  private readonly students = new Map<string, { classId: string; lessonId: string | null }>();
 
   constructor(deps: QuizServiceDeps) {
     this.deps = deps;
@@ -206,6 +204,9 @@ export class QuizService {
     if (r.result.status === 'closed' && r.cached) r = await this.tryAnswer(p, quizId, input, undefined);
     const { quiz, run, result } = r;
     if (result.status === 'closed') throw new AirError('QUIZ_CLOSED');
+    if (result.status === 'forbidden') {
+      throw new AirError('FORBIDDEN', 'Only students of this lesson answer its quiz.');
+    }
     if (result.status === 'exists') {
       if (result.answer.answerId !== input.answerId) throw new AirError('QUIZ_ALREADY_ANSWERED');
       return { created: false, answer: answerView(result.answer, quiz.id) };
@@ -232,11 +233,6 @@ export class QuizService {
       if (!run.closedAt && run.closesAt.getTime() > Date.now()) this.answering.set(quiz.id, { quiz, run });
     }
     if (p.classId !== quiz.classId) throw new AirError('QUIZ_NOT_FOUND');
-    const student = await this.student(p.sub);
-    if (!student || student.classId !== quiz.classId) throw new AirError('FORBIDDEN');
-    if (student.lessonId !== null && student.lessonId !== run.lessonId) {
-      throw new AirError('FORBIDDEN', 'You joined another lesson of this class.');
-    }
     const graded = gradeAnswer(quiz, input);
     const result = await this.deps.quizzes.addAnswer({
       runId: run.id,
@@ -245,19 +241,6 @@ export class QuizService {
       ...graded,
     });
     return { quiz, run, result, cached: cached !== undefined };
-  }
-
-  /** A student's class and lesson (cached); undefined for no such student. */
-  private async student(id: string): Promise<{ classId: string; lessonId: string | null } | undefined> {
-    const known = this.students.get(id);
-    if (known) return known;
-    const s = await this.deps.participants.byId(id);
-    if (!s || s.role !== 'student') return undefined;
-    if (s.removedAt) throw new AirError('REMOVED');
-    if (this.students.size >= 20_000) this.students.clear();
-    const entry = { classId: s.classId, lessonId: s.lessonId };
-    this.students.set(id, entry);
-    return entry;
   }
 
   /** Results of the quiz's last run (teacher, admin, monitor). */

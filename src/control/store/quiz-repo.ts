@@ -40,7 +40,11 @@ export interface NewAnswer {
 
 /** What `addAnswer` did. */
 export type AddAnswerResult =
-  { status: 'created'; answer: QuizAnswer } | { status: 'exists'; answer: QuizAnswer } | { status: 'closed' };
+  | { status: 'created'; answer: QuizAnswer }
+  | { status: 'exists'; answer: QuizAnswer }
+  | { status: 'closed' }
+  /** Not a student of the run's class and lesson. */
+  | { status: 'forbidden' };
 
 /** One answer with its quiz, for "my data". */
 export interface AnswerWithQuiz extends QuizAnswer {
@@ -209,14 +213,20 @@ export class DrizzleQuizRepo {
    * none; else returns the student's stored answer, or `closed`.
    */
   addAnswer(a: NewAnswer): Promise<AddAnswerResult> {
+    if (!isUuid(a.participantId) || !isUuid(a.runId)) return Promise.resolve({ status: 'forbidden' });
     return guard(async () => {
+      // One statement on the happy path: the run is open and the student is of its class and
+      // lesson (a student who joined between lessons has no lesson yet, and may answer).
       const res = (await this.#db.execute(sql`
         INSERT INTO quiz_answers (run_id, participant_id, answer_id, choices, text, correct, ms)
-        SELECT r.id, ${a.participantId}, ${a.answerId}, ${a.choices === null ? null : JSON.stringify(a.choices)}::jsonb,
+        SELECT r.id, p.id, ${a.answerId}, ${a.choices === null ? null : JSON.stringify(a.choices)}::jsonb,
                ${a.text}, ${a.correct},
                greatest(0, round(extract(epoch from (now() - r.opened_at)) * 1000))::int
           FROM quiz_runs r
-         WHERE r.id = ${a.runId} AND r.closed_at IS NULL AND r.closes_at > now()
+          JOIN quizzes q ON q.id = r.quiz_id
+          JOIN participants p ON p.id = ${a.participantId}::uuid AND p.class_id = q.class_id
+                             AND p.role = 'student' AND (p.lesson_id IS NULL OR p.lesson_id = r.lesson_id)
+         WHERE r.id = ${a.runId}::uuid AND r.closed_at IS NULL AND r.closes_at > now()
         ON CONFLICT (run_id, participant_id) DO NOTHING
         RETURNING *`)) as unknown as { rows: RawAnswer[] };
       if (res.rows[0]) return { status: 'created', answer: fromRaw(res.rows[0]) };
@@ -225,7 +235,14 @@ export class DrizzleQuizRepo {
         .from(quizAnswers)
         .where(and(eq(quizAnswers.runId, a.runId), eq(quizAnswers.participantId, a.participantId)));
       if (existing[0]) return { status: 'exists', answer: existing[0] };
-      return { status: 'closed' };
+      const why = (await this.#db.execute(sql`
+        SELECT EXISTS (SELECT 1 FROM quiz_runs r JOIN quizzes q ON q.id = r.quiz_id
+                         JOIN participants p ON p.id = ${a.participantId}::uuid AND p.class_id = q.class_id
+                          AND p.role = 'student' AND (p.lesson_id IS NULL OR p.lesson_id = r.lesson_id)
+                        WHERE r.id = ${a.runId}::uuid) AS allowed`)) as unknown as {
+        rows: { allowed: boolean }[];
+      };
+      return why.rows[0]?.allowed ? { status: 'closed' } : { status: 'forbidden' };
     });
   }
 
