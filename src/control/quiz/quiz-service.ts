@@ -259,7 +259,7 @@ export class QuizService {
   private async pushResults(runId: string): Promise<void> {
     const target = this.runs.get(runId);
     if (!target) return;
-    const answers = await this.deps.quizzes.answers(runId);
+    const answers = await this.deps.quizzes.tally(runId);
     await this.deps.hub.publish(target.classId, {
       type: 'quiz.results',
       audience: 'staff',
