@@ -266,6 +266,10 @@ describe('a whole lesson from the browser (real Chromium, ffmpeg and airclass st
     expect(cut, `ffmpeg still publishing 5 s after the end:\n${publisher!.stderrTail()}`).toBe(true);
     debug(`publisher gone ${Date.now() - endedAt} ms after the end`);
     await teacher.waitForSelector('#lesson-ended', WAIT);
+    // The engagement panel keeps the last scores but no longer says anyone is watching.
+    await teacher.waitForSelector('#engagement-final', WAIT);
+    expect(await teacher.locator('#engagement .eng-state').count()).toBe(0);
+    expect(await teacher.locator('#engagement tr[data-student-name]').count()).toBe(3);
     for (const s of students) {
       await s.page.waitForSelector('#stage[data-final="ended"]', WAIT);
       const text = await s.page.locator('#stage').innerText();

@@ -1,5 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { StreamRegistry } from './registry.ts';
+import { STALL_MS } from './stream.ts';
 import { accessUnit, type AccessUnit } from './types.ts';
 
 const info = { id: 'p1', protocol: 'test', remote: '127.0.0.1' };
@@ -161,5 +162,35 @@ describe('stream model', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^B_FRAMES: .*bframes=0.*-bf 0/);
     reg.close();
+  });
+
+  it('reports a connected publisher that stops sending (a frozen encoder) as stalled, and its return', () => {
+    vi.useFakeTimers();
+    try {
+      const reg = new StreamRegistry({ reconnectGraceMs: 1000 });
+      const pub = reg.publish('live/a', info);
+      const seen: string[] = [];
+      pub.stream.on('stalled', () => seen.push('stalled'));
+      pub.stream.on('resumed', () => seen.push('resumed'));
+      pub.write(frame(0, true));
+      // Media keeps coming: never stalled.
+      for (let i = 1; i <= 10; i++) {
+        vi.advanceTimersByTime(500);
+        pub.write(frame(i * 500));
+      }
+      expect(seen).toEqual([]);
+      // The encoder freezes (the TCP connection stays up).
+      vi.advanceTimersByTime(STALL_MS + 600);
+      expect([seen, pub.stream.stalled]).toEqual([['stalled'], true]);
+      pub.write(frame(9000, true));
+      expect([seen, pub.stream.stalled]).toEqual([['stalled', 'resumed'], false]);
+      // A publisher that left is waiting, not stalled: no more reports.
+      pub.close();
+      vi.advanceTimersByTime(STALL_MS * 2);
+      expect(seen).toEqual(['stalled', 'resumed']);
+      reg.close();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

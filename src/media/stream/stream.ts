@@ -101,7 +101,7 @@ export class Stream extends EventEmitter<StreamEvents> {
     this.emit('live');
   }
 
-  /** Checks once a second, while a publisher is connected, that media still arrives. */
+  /** Checks twice a second, while a publisher is connected, that media still arrives. */
   private watchStall(): void {
     clearInterval(this.stallTimer);
     this.stallTimer = setInterval(() => {

@@ -50,6 +50,11 @@ export function EngagementPanel(props: {
             </div>
             <EngagementChart series={props.series} label={t('eng.seriesLabel')} lang={lang} />
           </div>
+          {!props.live && (
+            <p class="hint" id="engagement-final">
+              {t('eng.final')}
+            </p>
+          )}
           {students.length === 0 ? (
             <p class="hint">{t('eng.noStudents')}</p>
           ) : (
@@ -59,7 +64,7 @@ export function EngagementPanel(props: {
                 <tr>
                   <th scope="col">{t('eng.student')}</th>
                   <th scope="col">{t('eng.score')}</th>
-                  <th scope="col">{t('eng.now')}</th>
+                  {props.live && <th scope="col">{t('eng.now')}</th>}
                 </tr>
               </thead>
               <tbody>
@@ -75,9 +80,12 @@ export function EngagementPanel(props: {
                       </span>
                       <span class="num">{Math.round(s.score)}</span>
                     </td>
-                    <td class="eng-state" data-watching={String(Boolean(s.watching))}>
-                      {t(stateOf(s))}
-                    </td>
+                    {/* After the end nobody is watching any more: only the last scores stand. */}
+                    {props.live && (
+                      <td class="eng-state" data-watching={String(Boolean(s.watching))}>
+                        {t(stateOf(s))}
+                      </td>
+                    )}
                   </tr>
                 ))}
               </tbody>
