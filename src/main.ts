@@ -26,7 +26,7 @@ import { openStore, type DrizzleStore } from './control/store/db.ts';
 import { buildApp } from './control/http/app.ts';
 import { openClassChannel, type ClassChannel } from './control/ws/channel.ts';
 import { RtmpServer } from './media/servers/rtmp/rtmp-server.ts';
-import { WhepServer } from './media/servers/whep/whep-server.ts';
+import { WhepServer } from './media/servers/webrtc/whep-server.ts';
 import { StreamRegistry } from './media/stream/registry.ts';
 import { AudioManager } from './media/transcode/audio-manager.ts';
 import { locateFfmpeg } from './media/transcode/ffmpeg-locate.ts';
@@ -220,12 +220,22 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
     const whep = new WhepServer({
       registry,
       logger: logger.child({ part: 'whep' }),
-      portRange: [p.webrtcMin, p.webrtcMax],
+      udpPort: p.webrtcUdp,
+      ...(cfg.webrtcUdpMux ? {} : { portRange: [p.webrtcMin, p.webrtcMax] as [number, number] }),
+      ...(cfg.webrtcBindAddress ? { bindAddress: cfg.webrtcBindAddress } : {}),
       announcedAddresses: announced,
       maxViewers: cfg.maxViewers,
-      maxPending: cfg.maxPendingViewers,
+      join: {
+        maxInFlight: cfg.maxPendingViewers,
+        maxQueued: cfg.joinQueueSize,
+        maxWaitMs: cfg.joinQueueWaitMs,
+        perToken: cfg.maxPendingPerToken,
+        perAddress: cfg.maxPendingPerAddress,
+      },
+      rtcpTimeoutMs: cfg.webrtcRtcpTimeoutMs,
     });
     stack.push('whep', whep, () => whep.close());
+    await whep.start();
     const watch = new StreamWatch({ registry, events, viewers: (path) => whep.viewers(path) });
     stack.push('stream watch', watch, () => watch.close());
 

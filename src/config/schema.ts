@@ -31,9 +31,17 @@ export const ConfigSchema = Type.Object(
     httpPort: Port,
     rtmpPort: Port,
     rtspPort: Port,
-    /** WebRTC UDP port range; each viewer takes one port of it. */
+    /** The one UDP port all WebRTC viewers share (ICE UDP mux), like MediaMTX's 8189; 0 = any free port. */
+    webrtcUdpPort: Type.Integer({ minimum: 0, maximum: 65535 }),
+    /** false: each viewer takes its own port from webrtcPortMin…webrtcPortMax instead. */
+    webrtcUdpMux: Type.Boolean(),
+    /** WebRTC UDP port range, used only with webrtcUdpMux: false. */
     webrtcPortMin: Port,
     webrtcPortMax: Port,
+    /** Address the WebRTC UDP socket binds to; empty = all interfaces. */
+    webrtcBindAddress: Type.String(),
+    /** Close a viewer that sends no RTCP this long, ms (a viewer killed without DELETE). */
+    webrtcRtcpTimeoutMs: Type.Integer({ minimum: 1000 }),
     /** Extra host addresses announced in ICE candidates (a public or NAT address, Docker host). */
     webrtcAnnouncedAddresses: Type.Array(Type.String({ minLength: 1 })),
     /** Announce 127.0.0.1 as a candidate too (browsers on this machine). */
@@ -42,8 +50,16 @@ export const ConfigSchema = Type.Object(
     iceServers: Type.Array(IceServer),
     /** Most WebRTC viewers this node serves at once (503 past it). */
     maxViewers: Type.Integer({ minimum: 1 }),
-    /** Most concurrent ICE/DTLS set-ups (503 with Retry-After past it). */
+    /** Most concurrent ICE/DTLS set-ups; further joins wait in the join queue. */
     maxPendingViewers: Type.Integer({ minimum: 1 }),
+    /** Joins waiting for a set-up slot; 503 with Retry-After past it. */
+    joinQueueSize: Type.Integer({ minimum: 0 }),
+    /** Longest wait in the join queue, ms; then 503 with Retry-After. */
+    joinQueueWaitMs: Type.Integer({ minimum: 100 }),
+    /** Pending (queued or setting up) viewer sessions of one token. */
+    maxPendingPerToken: Type.Integer({ minimum: 1 }),
+    /** Pending viewer sessions from one address (a school's NAT puts a classroom behind one). */
+    maxPendingPerAddress: Type.Integer({ minimum: 1 }),
     /** Most RTMP connections at once. */
     rtmpMaxConnections: Type.Integer({ minimum: 1 }),
     /** Largest RTMP message accepted, bytes. */
@@ -139,6 +155,8 @@ export interface Ports {
   rtsp: number;
   webrtcMin: number;
   webrtcMax: number;
+  /** The shared WebRTC UDP port (0: any free port). */
+  webrtcUdp: number;
 }
 
 /** Applies `portOffset` to every port. */
@@ -150,5 +168,6 @@ export function ports(c: Config): Ports {
     rtsp: c.rtspPort + o,
     webrtcMin: c.webrtcPortMin + o,
     webrtcMax: c.webrtcPortMax + o,
+    webrtcUdp: c.webrtcUdpPort === 0 ? 0 : c.webrtcUdpPort + o,
   };
 }

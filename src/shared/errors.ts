@@ -7,6 +7,7 @@ export const ERRORS = {
   VALIDATION: { status: 400, message: 'The request does not match its schema.' },
   INVALID_JSON: { status: 400, message: 'The body is not valid JSON.' },
   BAD_SDP: { status: 400, message: 'The SDP offer is malformed or offers no usable codec.' },
+  BAD_CANDIDATE: { status: 400, message: 'The trickle ICE fragment holds a malformed candidate.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type.' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
   TOKEN_MISSING: { status: 401, message: 'A token is required.' },

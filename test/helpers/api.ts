@@ -33,6 +33,7 @@ export function testConfig(dataDir: string): Config {
     audioTranscode: false,
     reconnectGraceMs: 1000,
     publicHost: 'class.test',
+    webrtcUdpPort: 0,
     webrtcPortMin: 20000,
     webrtcPortMax: 29999,
     maxViewers: 10,

@@ -52,6 +52,7 @@ export async function startTestNode(
       portOffset,
       host: '127.0.0.1',
       logLevel: process.env.AIRCLASS_TEST_LOG ?? 'silent',
+      webrtcUdpPort: 0,
       webrtcPortMin: 20000,
       webrtcPortMax: 29999,
       ...overrides,

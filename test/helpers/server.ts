@@ -115,7 +115,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   const args = [...nodeArgs, CLI, 'start', '--data-dir', dataDir, '--port-offset', String(portOffset)];
   const proc = spawn(NODE_BIN, args, {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...opts.env },
+    // Any free WebRTC UDP port, so parallel test servers never collide (GET /health tells it).
+    env: { ...process.env, AIRCLASS_WEBRTC_UDP_PORT: '0', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';

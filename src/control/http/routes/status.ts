@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { StreamRegistry } from '../../../media/stream/registry.ts';
-import type { WhepServer } from '../../../media/servers/whep/whep-server.ts';
+import type { WhepServer } from '../../../media/servers/webrtc/whep-server.ts';
 import type { TokenService } from '../../auth/tokens.ts';
 
 /** The transcoder's availability as /health reports it. */
@@ -49,6 +49,7 @@ export function statusRoutes(app: FastifyInstance, deps: StatusRouteDeps): void 
       status: 'ok',
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       viewers: deps.whep.viewers(),
+      webrtc: { udpPort: deps.whep.udpPort, joins: deps.whep.joins },
       paths,
       ffmpeg: audio,
       audio: audio.available ? 'on' : `off: ${audio.reason ?? 'unknown'}`,

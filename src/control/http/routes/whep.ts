@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AirError } from '../../../shared/errors.ts';
-import type { IceServerConfig, WhepServer } from '../../../media/servers/whep/whep-server.ts';
+import type { IceServerConfig, WhepServer } from '../../../media/servers/webrtc/whep-server.ts';
 import type { MediaAction, MediaClaims, TokenService } from '../../auth/tokens.ts';
 
 /** What the WHEP routes need. */
@@ -89,7 +89,11 @@ export function whepRoutes(app: FastifyInstance, deps: WhepRouteDeps): void {
         throw new AirError('UNSUPPORTED_MEDIA_TYPE', 'The offer must be sent as application/sdp.');
       }
       const claims = await authorize(requestToken(req), path, 'read');
-      const { session, answer } = await whep.create(path, req.body, claims.sub);
+      const { session, answer } = await whep.create(path, req.body, {
+        owner: claims.sub,
+        token: claims.jti ?? requestToken(req) ?? '-',
+        address: req.ip,
+      });
       void reply
         .code(201)
         .type('application/sdp')
