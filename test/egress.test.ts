@@ -106,6 +106,48 @@ describe('WebRTC egress (node-datachannel)', () => {
     expect((await health()).viewers).toBe(5);
   });
 
+  it('sends sender reports for both tracks from one clock, mapping RTP time to now', async () => {
+    const v = await whepView(url('eg1'), await server.token('student', 'live/eg1', 'read'));
+    viewers.push(v);
+    await v.connected;
+    const last = new Map<string, { ts: number; at: number }>();
+    const srs = new Map<string, { ntpMs: number; rtp: number; at: number }>();
+    for (const t of v.pc.getTransceivers()) {
+      const kind = t.kind;
+      t.receiver.onRtcp.subscribe((p) => {
+        if (p.type !== 200) return;
+        const sr = p as unknown as { senderInfo: { ntpTimestamp: bigint; rtpTimestamp: number } };
+        const ntp = Number(sr.senderInfo.ntpTimestamp);
+        const ntpMs = (Math.floor(ntp / 2 ** 32) - 2_208_988_800) * 1000 + ((ntp % 2 ** 32) / 2 ** 32) * 1000;
+        srs.set(kind, { ntpMs, rtp: sr.senderInfo.rtpTimestamp, at: Date.now() });
+      });
+      t.receiver.tracks.forEach((tr) =>
+        tr.onReceiveRtp.subscribe((rtp) => last.set(kind, { ts: rtp.header.timestamp, at: Date.now() })),
+      );
+    }
+    await until(
+      () => srs.has('video') && srs.has('audio') && last.has('video') && last.has('audio'),
+      10_000,
+      'two sender reports',
+    );
+    await new Promise((r) => setTimeout(r, 1200));
+    for (const [kind, rate] of [
+      ['video', 90],
+      ['audio', 48],
+    ] as const) {
+      const sr = srs.get(kind)!;
+      const pkt = last.get(kind)!;
+      // The sender report's wall clock is this machine's, now-ish.
+      expect(Math.abs(sr.ntpMs - sr.at)).toBeLessThan(1000);
+      // Its RTP time maps the last packet to when it was captured: shortly before it arrived.
+      const d = ((pkt.ts - sr.rtp) | 0) / rate;
+      const delay = pkt.at - (sr.ntpMs + d);
+      console.log(`${kind}: packet arrived ${delay.toFixed(1)} ms after its media time`);
+      expect(delay).toBeGreaterThan(-100);
+      expect(delay).toBeLessThan(500);
+    }
+  });
+
   it('drops a killed viewer (no DELETE) within 6 s, from its missing RTCP', async () => {
     const token = await server.token('student', 'live/eg2', 'read');
     const child = spawn(NODE_BIN, ['test/helpers/viewer-process.ts', url('eg2'), token], {

@@ -104,6 +104,7 @@ const viewers = new Map<string, Viewer>();
 const audience = new Map<number, Set<Viewer>>();
 let sentThisSecond = 0;
 let closing = false;
+let muxListener: ndc.IceUdpMuxListener | undefined;
 
 type Figures = Omit<ViewerFigures, 'id' | 'videoPackets' | 'audioPackets'>;
 
@@ -403,14 +404,17 @@ async function create(m: Extract<ToWorker, { op: 'create' }>): Promise<string> {
   }
 }
 
+let ticks = 0;
+/** Every 500 ms: timeouts; every second: sender reports. */
 function tick(): void {
   const now = Date.now();
   const w = wall();
+  const report = ticks++ % 2 === 0;
   for (const v of [...viewers.values()]) {
     if (!v.connected && now - v.createdAt > settings.connectTimeoutMs) closeViewer(v, 'connect timeout');
     else if (v.connected && now - v.lastRtcp > settings.rtcpTimeoutMs)
       closeViewer(v, 'no RTCP from the viewer');
-    else v.report(w);
+    else if (report) v.report(w);
   }
 }
 
@@ -446,14 +450,14 @@ async function handle(m: ToWorker): Promise<void> {
       // The mux listener is made by the first peer connection; make it now, so the port is
       // held from the start and a taken port is reported at once.
       try {
-        const l = new ndc.IceUdpMuxListener(settings.udpPort, settings.bindAddress);
-        l.onUnhandledStunRequest(() => undefined);
+        muxListener = new ndc.IceUdpMuxListener(settings.udpPort, settings.bindAddress);
+        muxListener.onUnhandledStunRequest(() => undefined);
       } catch (e) {
         post({ op: 'fatal', message: `UDP port ${settings.udpPort}: ${(e as Error).message}` });
         return;
       }
     }
-    setInterval(tick, 1000).unref();
+    setInterval(tick, 500).unref();
     setInterval(figures, 1000).unref();
     void pump();
     post({ op: 'ready', port: settings.udpPort });
@@ -498,11 +502,7 @@ async function handle(m: ToWorker): Promise<void> {
     for (const v of [...viewers.values()]) closeViewer(v, 'server closing');
     for (const p of pacers.values()) p.close();
     await new Promise((r) => setTimeout(r, 50));
-    try {
-      ndc.cleanup();
-    } catch {
-      /* nothing to clean */
-    }
+    muxListener?.stop();
     post({ op: 'reply', rid: m.rid, ok: true });
   }
 }
