@@ -24,8 +24,15 @@ const lookup = dns.promises.lookup as (...a: unknown[]) => Promise<unknown>;
 (dns.promises as { lookup: unknown }).lookup = (host: string, ...a: unknown[]) =>
   host === 'stun.l.google.com' ? Promise.reject(new Error('no public STUN')) : lookup(host, ...a);
 syncBuiltinESMExports();
-const { RTCDtlsTransport, RTCPeerConnection, RTCRtpCodecParameters, isMedia, isRtcp } =
-  await import('werift');
+const {
+  RTCDtlsTransport,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RtcpReceiverInfo,
+  RtcpRrPacket,
+  isMedia,
+  isRtcp,
+} = await import('werift');
 
 /** RTP counters of one SSRC at one moment. */
 export interface SeqSnapshot {
@@ -102,16 +109,37 @@ type DtlsTransport = InstanceType<typeof RTCDtlsTransport>;
 
 // --receiver light (default): count SRTP packets by their clear RTP header instead of werift's
 // decrypt, parse, routing and NACK per packet, which cost more than the server's send side (one
-// process could not keep 100 full viewers). Same ICE, DTLS, media; no receiver reports or NACKs.
+// process could not keep 100 full viewers). Same ICE, DTLS, media; no NACKs. An empty receiver
+// report goes out every second, as a browser's would: the server closes a viewer without RTCP.
 if (values.receiver === 'light') {
   RTCDtlsTransport.prototype.startSrtp = function (this: DtlsTransport): void {
     if (this.srtpStarted) return;
     this.srtpStarted = true;
     this.updateSrtpSession();
+    // The report block names the server's SSRC: that is how the server routes it to the track.
+    const heard = new Map<number, number>(); // SSRC → last sequence number
+    const rr = setInterval(() => {
+      if (this.state === 'closed') return clearInterval(rr);
+      const reports = [...heard].map(
+        ([ssrc, seq]) =>
+          new RtcpReceiverInfo({
+            ssrc,
+            fractionLost: 0,
+            packetsLost: 0,
+            highestSequence: seq,
+            jitter: 0,
+            lsr: 0,
+            dlsr: 0,
+          }),
+      );
+      if (reports.length) void this.sendRtcp([new RtcpRrPacket({ ssrc: 1, reports })]).catch(() => undefined);
+    }, 1000);
+    rr.unref();
     const tag = this.srtp.config.profile === 7 ? 16 : 10; // AEAD_AES_128_GCM or AES_CM + HMAC
     let viewer: Viewer | undefined;
     this.iceTransport.connection.onData.subscribe((data: Buffer) => {
       if (!isMedia(data) || isRtcp(data)) return;
+      heard.set(data.readUInt32BE(8), data.readUInt16BE(2));
       viewer ??= viewers.find((v) => v.pc.getTransceivers()[0]?.dtlsTransport === this);
       const video = (data[1] ?? 0) % 128 === viewer?.pc.getTransceivers()[0]?.codecs[0]?.payloadType;
       (video ? viewer?.video : viewer?.audio)?.add(data.readUInt16BE(2), data.length - tag);

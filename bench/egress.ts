@@ -24,10 +24,14 @@ const { values: args } = parseArgs({
     'port-offset': { type: 'string', default: '70' },
     concurrency: { type: 'string', default: '8' },
     receiver: { type: 'string', default: 'light' },
+    'per-process': { type: 'string', default: '75' },
+    bitrate: { type: 'string', default: '2M' },
     keep: { type: 'boolean', default: false },
   },
 });
-const counts = args.viewers ? [Number(args.viewers)] : [25, 50, 100];
+const counts = args.viewers ? [Number(args.viewers)] : [50, 150, 300];
+/** Viewers per load-generator process: one Node process cannot receive for many more. */
+const perProcess = Number(args['per-process']);
 const windowS = Number(args.window);
 const settleS = Number(args.settle);
 const K = Number(args['port-offset']);
@@ -63,6 +67,25 @@ const childPids = (pid: number): number[] =>
     .map(Number);
 const rssMB = (pid: number): number =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
+/** UDP sockets a process holds (from /proc/<pid>/fd and /proc/net/udp). */
+function udpSocketCount(pid: number): number {
+  const inodes = new Set<string>();
+  for (const t of ['udp', 'udp6']) {
+    for (const l of readFileSync(`/proc/${pid}/net/${t}`, 'utf8').split('\n').slice(1)) {
+      const f = l.trim().split(/\s+/);
+      if (f.length > 9) inodes.add(f[9] ?? '');
+    }
+  }
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (inodes.has(/socket:\[(\d+)\]/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1] ?? '')) n++;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return n;
+}
 /** Kernel receive drops on the UDP sockets `pid` holds (/proc/net/udp "drops", by inode). */
 function udpDrops(pid: number): number {
   const drops = new Map<string, number>();
@@ -158,50 +181,79 @@ process.on('exit', () => {
 /** One viewer count: connect, settle, measure, disconnect. */
 async function measure(n: number, serverPid: number, viewerToken: string, baseCpu: number) {
   const rss0 = rssMB(serverPid);
-  const argv = `--url ${base}/live/bench/whep --token ${viewerToken} --count ${n} --deadline-s ${60 + n}`;
-  const more = ` --concurrency ${args.concurrency} --receiver ${args.receiver}`;
-  const child = fork(join(root, 'bench/egress-viewers.ts'), (argv + more).split(' '), {
-    execPath: process.execPath,
-    execArgv: ['--max-semi-space-size=32'], // fewer GC pauses while receiving ~100 Mbit/s
-    stdio: ['ignore', log, log, 'ipc'],
-    detached: true,
-  });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  let progress: Extract<ViewerMessage, { type: 'progress' }> | undefined;
-  let statsWaiter: ((m: Extract<ViewerMessage, { type: 'stats' }>) => void) | undefined;
-  child.on('message', (m: ViewerMessage) => {
-    if (m.type === 'progress') progress = m;
-    if (m.type === 'stats') statsWaiter?.(m);
-  });
-  const stats = (): Promise<Extract<ViewerMessage, { type: 'stats' }>> =>
-    new Promise((r) => {
-      statsWaiter = r;
-      child.send({ type: 'stats' } satisfies ParentMessage);
+  const k = Math.max(1, Math.ceil(n / perProcess));
+  const kids = Array.from({ length: k }, (_, i) => {
+    const count = Math.floor(n / k) + (i < n % k ? 1 : 0);
+    const argv = `--url ${base}/live/bench/whep --token ${viewerToken} --count ${count} --deadline-s ${60 + n}`;
+    const more = ` --concurrency ${Math.max(2, Math.ceil(Number(args.concurrency) / k))} --receiver ${args.receiver}`;
+    const child = fork(join(root, 'bench/egress-viewers.ts'), (argv + more).split(' '), {
+      execPath: process.execPath,
+      execArgv: ['--max-semi-space-size=32'], // fewer GC pauses while receiving ~100 Mbit/s
+      stdio: ['ignore', log, log, 'ipc'],
+      detached: true,
     });
+    children.add(child);
+    child.on('exit', () => children.delete(child));
+    const kid = {
+      child,
+      count,
+      progress: undefined as Extract<ViewerMessage, { type: 'progress' }> | undefined,
+      statsWaiter: undefined as ((m: Extract<ViewerMessage, { type: 'stats' }>) => void) | undefined,
+    };
+    child.on('message', (m: ViewerMessage) => {
+      if (m.type === 'progress') kid.progress = m;
+      if (m.type === 'stats') kid.statsWaiter?.(m);
+    });
+    return kid;
+  });
+  const stats = async (): Promise<Extract<ViewerMessage, { type: 'stats' }>> => {
+    const all = await Promise.all(
+      kids.map(
+        (kid) =>
+          new Promise<Extract<ViewerMessage, { type: 'stats' }>>((r) => {
+            kid.statsWaiter = r;
+            kid.child.send({ type: 'stats' } satisfies ParentMessage);
+          }),
+      ),
+    );
+    return {
+      type: 'stats',
+      viewers: all.flatMap((m) => m.viewers),
+      loopDelayP99Ms: Math.max(...all.map((m) => m.loopDelayP99Ms)),
+    };
+  };
+  const total = (key: 'receiving' | 'failed' | 'connected'): number =>
+    kids.reduce((s2, kid) => s2 + (kid.progress?.[key] ?? 0), 0);
   const t0 = performance.now();
-  const all = async (): Promise<boolean | undefined> =>
-    progress && (progress.receiving === n || progress.receiving + progress.failed === n);
+  const all = async (): Promise<boolean> =>
+    total('receiving') === n || total('receiving') + total('failed') === n;
   await until(`${n} viewers to connect and receive`, 90 + 2 * n, all).catch((e: Error) =>
-    console.error(`  note: ${e.message}; measuring the ${progress?.receiving ?? 0} that receive`),
+    console.error(`  note: ${e.message}; measuring the ${total('receiving')} that receive`),
   );
   const joinS = (performance.now() - t0) / 1000;
   await sleep(settleS * 1000);
-  const drops = (): number[] => [udpDrops(serverPid), udpDrops(child.pid ?? 0)];
+  const kidPids = (): number[] => kids.map((kid) => kid.child.pid ?? 0).filter(Boolean);
+  const drops = (): number[] => [udpDrops(serverPid), sum(kidPids().map(udpDrops))];
+  const udpSockets = udpSocketCount(serverPid);
   const [a, drops0] = [await stats(), drops()];
   const [server, transcoder, viewerProc] = await sampleCpu(
-    [() => [serverPid], () => childPids(serverPid), () => (child.pid ? [child.pid] : [])],
+    [() => [serverPid], () => childPids(serverPid), kidPids],
     windowS,
   );
   const [b, drops1, rss1] = [await stats(), drops(), rssMB(serverPid)];
   const sessions = (await health())?.viewers ?? NaN;
-  const closed = new Promise((r) => child.once('exit', r));
-  child.send({ type: 'close' } satisfies ParentMessage);
-  await Promise.race([closed, sleep(20_000)]);
-  await stop(child);
+  await Promise.all(
+    kids.map(async (kid) => {
+      const closed = new Promise((r) => kid.child.once('exit', r));
+      kid.child.send({ type: 'close' } satisfies ParentMessage);
+      await Promise.race([closed, sleep(20_000)]);
+      await stop(kid.child);
+    }),
+  );
   await until('the server to count 0 viewers', 30, async () => (await health())?.viewers === 0).catch(
     (e: Error) => console.error(`  note: ${e.message}`),
   );
+  const progress = { errors: kids.flatMap((kid) => kid.progress?.errors ?? []) };
   const per: { lost: number; expected: number; kbps: number }[] = [];
   b.viewers.forEach((v: ViewerStats, i) => {
     const p = a.viewers[i];
@@ -227,7 +279,8 @@ async function measure(n: number, serverPid: number, viewerToken: string, baseCp
     ['  per viewer', f((cpu - baseCpu) / per.length, 2)],
     ['  per server session', f((cpu - baseCpu) / sessions, 2)],
     ['transcoder CPU %', f(median(transcoder ?? []))],
-    ['viewer process CPU %', f(median(viewerProc ?? []))],
+    ['load-generator CPU % (all procs)', f(median(viewerProc ?? []))],
+    ['server UDP sockets', String(udpSockets)],
     ['kbit/s per viewer', f(median(per.map((p) => p.kbps)), 0)],
     ['lost packets/viewer (median)', f(median(lost), 0)],
     ['lost packets (worst viewer)', f(Math.max(...lost), 0)],
@@ -249,7 +302,17 @@ async function main(): Promise<void> {
   });
   if (busy) throw new Error(`port ${8000 + K} is taken: pass another --port-offset`);
   const node = process.execPath;
-  const env = { ...process.env, AIRCLASS_LOG_LEVEL: 'warn', AIRCLASS_WHEP_RATE_LIMIT: '100000' };
+  // One address and one token make every join here: lift the join queue's per-token and
+  // per-address caps (the fairness they give is tested in test/egress.test.ts, not measured).
+  const env = {
+    ...process.env,
+    AIRCLASS_LOG_LEVEL: 'warn',
+    AIRCLASS_WHEP_RATE_LIMIT: '100000',
+    AIRCLASS_MAX_PENDING_PER_TOKEN: '100000',
+    AIRCLASS_MAX_PENDING_PER_ADDRESS: '100000',
+    AIRCLASS_MAX_VIEWERS: '5000',
+    AIRCLASS_WEBRTC_UDP_PORT: '0',
+  };
   const server = run(node, ['bin/airclass.js', 'start', '--data-dir', dir, '--port-offset', String(K)], env);
   server.once('exit', (c, s) => fail(new Error(`the server exited (${c ?? s})`)));
   await until('the server to answer /health', 60, health);
@@ -261,7 +324,8 @@ async function main(): Promise<void> {
   run('ffmpeg', [
     ...'-nostdin -loglevel warning -re -f lavfi -i testsrc2=size=1280x720:rate=30'.split(' '),
     ...'-f lavfi -i sine=frequency=440:sample_rate=48000 -c:v libx264 -preset ultrafast'.split(' '),
-    ...'-tune zerolatency -profile:v baseline -b:v 2M -maxrate 2M -bufsize 1M -g 60'.split(' '),
+    ...'-tune zerolatency -profile:v baseline'.split(' '),
+    ...`-b:v ${args.bitrate} -maxrate ${args.bitrate} -bufsize 1M -g 60`.split(' '),
     ...'-c:a aac -b:a 96k -f flv'.split(' '),
     `rtmp://127.0.0.1:${1935 + K}/live/bench?token=${teacher}`,
   ]).once('exit', (c, s) => fail(new Error(`ffmpeg exited (${c ?? s})`)));

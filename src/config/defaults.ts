@@ -19,7 +19,7 @@ export const DEFAULTS: Config = {
   webrtcAnnounceLoopback: true,
   iceServers: [],
   maxViewers: 800,
-  maxPendingViewers: 24,
+  maxPendingViewers: 64,
   joinQueueSize: 1000,
   joinQueueWaitMs: 20_000,
   maxPendingPerToken: 2,

@@ -49,7 +49,14 @@ export function statusRoutes(app: FastifyInstance, deps: StatusRouteDeps): void 
       status: 'ok',
       uptimeSeconds: Math.round((Date.now() - deps.startedAt) / 1000),
       viewers: deps.whep.viewers(),
-      webrtc: { udpPort: deps.whep.udpPort, joins: deps.whep.joins },
+      webrtc: {
+        udpPort: deps.whep.udpPort,
+        joins: deps.whep.joins,
+        // The egress worker's last second: packets sent, its busy time, each path's audio hold.
+        packetsPerSecond: deps.whep.figures?.packetsPerSecond ?? 0,
+        workerBusyMs: Math.round(deps.whep.figures?.busyMs ?? 0),
+        audioHoldMs: deps.whep.figures?.audioHoldMs ?? {},
+      },
       paths,
       ffmpeg: audio,
       audio: audio.available ? 'on' : `off: ${audio.reason ?? 'unknown'}`,
