@@ -313,7 +313,13 @@ async function main(): Promise<void> {
     AIRCLASS_MAX_VIEWERS: '5000',
     AIRCLASS_WEBRTC_UDP_PORT: '0',
   };
-  const server = run(node, ['bin/airclass.js', 'start', '--data-dir', dir, '--port-offset', String(K)], env);
+  // SERVER_NODE_ARGS (environment): extra Node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/p".
+  const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const server = run(
+    node,
+    [...nodeArgs, 'bin/airclass.js', 'start', '--data-dir', dir, '--port-offset', String(K)],
+    env,
+  );
   server.once('exit', (c, s) => fail(new Error(`the server exited (${c ?? s})`)));
   await until('the server to answer /health', 60, health);
   const token = (role: string, action: string): string => {

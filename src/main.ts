@@ -260,7 +260,12 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
     const rtmp = new RtmpServer({
       registry,
       logger: logger.child({ part: 'rtmp' }),
-      limits: { maxConnections: cfg.rtmpMaxConnections, maxMessageSize: cfg.rtmpMaxMessageSize },
+      limits: {
+        maxConnections: cfg.rtmpMaxConnections,
+        maxMessageSize: cfg.rtmpMaxMessageSize,
+        maxPendingPerAddress: cfg.rtmpMaxPendingPerAddress,
+        maxPending: Math.min(cfg.rtmpMaxPending, cfg.rtmpMaxConnections),
+      },
       authorize: classroom.publishAuthorizer,
     });
     stack.push('rtmp', rtmp, () => rtmp.close());

@@ -25,6 +25,8 @@ export const DEFAULTS: Config = {
   maxPendingPerToken: 2,
   maxPendingPerAddress: 100,
   rtmpMaxConnections: 50,
+  rtmpMaxPendingPerAddress: 8,
+  rtmpMaxPending: 30,
   rtmpMaxMessageSize: 8 * 1024 * 1024,
   reconnectGraceMs: 30_000,
   httpBodyLimit: 1024 * 1024,

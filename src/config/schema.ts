@@ -62,6 +62,10 @@ export const ConfigSchema = Type.Object(
     maxPendingPerAddress: Type.Integer({ minimum: 1 }),
     /** Most RTMP connections at once. */
     rtmpMaxConnections: Type.Integer({ minimum: 1 }),
+    /** RTMP connections not (yet) publishing, from one address. */
+    rtmpMaxPendingPerAddress: Type.Integer({ minimum: 1 }),
+    /** RTMP connections not (yet) publishing, in all (the rest stays for publishers). */
+    rtmpMaxPending: Type.Integer({ minimum: 1 }),
     /** Largest RTMP message accepted, bytes. */
     rtmpMaxMessageSize: Type.Integer({ minimum: 65536 }),
     /** How long viewers wait for a dropped publisher to return, ms. */

@@ -72,10 +72,10 @@ export class ChunkParser {
   chunkSize = DEFAULT_CHUNK_SIZE;
   /** Bytes consumed so far (for acknowledgements). */
   bytesIn = 0;
-  private readonly maxMessageSize: number;
+  private maxMessageSize: number;
   private readonly maxChunkSize: number;
   private readonly maxChunkStreams: number;
-  private readonly maxBuffered: number;
+  private maxBuffered: number;
   private readonly streams = new Map<number, StreamState>();
   private rest: Uint8Array = new Uint8Array(0);
   /** The chunk stream whose chunk data is being read, and how many data bytes are left. */
@@ -89,6 +89,15 @@ export class ChunkParser {
     this.maxChunkSize = limits.maxChunkSize ?? 16 << 20;
     this.maxChunkStreams = limits.maxChunkStreams ?? 64;
     this.maxBuffered = limits.maxBufferedBytes ?? 2 * this.maxMessageSize;
+  }
+
+  /**
+   * Changes the message size limit (and the buffered-bytes limit with it): a session starts with
+   * a small one before its publish is authorised and raises it after.
+   */
+  setMaxMessageSize(bytes: number): void {
+    this.maxMessageSize = bytes;
+    this.maxBuffered = 2 * bytes;
   }
 
   /** Consumes `input`; returns the messages it completes, in order. */

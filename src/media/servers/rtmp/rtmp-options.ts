@@ -32,6 +32,14 @@ export interface RtmpLimits {
   publishTimeoutMs: number;
   /** Largest RTMP message, bytes (default 8 MiB). */
   maxMessageSize: number;
+  /** Largest message before the publish is authorised (connect, createStream, publish), bytes. */
+  preAuthMaxMessageSize: number;
+  /** Messages queued before the publish is authorised; more close the connection. */
+  preAuthMaxQueued: number;
+  /** Connections from one address that are not publishing (handshake, connect, waiting). */
+  maxPendingPerAddress: number;
+  /** Connections in all that are not publishing: the rest of `maxConnections` stays for publishers. */
+  maxPending: number;
   /** Largest chunk size a client may set, bytes (default 16 MiB). */
   maxChunkSize: number;
   /** Most chunk streams per connection (default 64). */
@@ -45,6 +53,10 @@ export const DEFAULT_RTMP_LIMITS: Readonly<RtmpLimits> = Object.freeze({
   idleTimeoutMs: 30_000,
   publishTimeoutMs: 30_000,
   maxMessageSize: 8 << 20,
+  preAuthMaxMessageSize: 64 << 10,
+  preAuthMaxQueued: 64,
+  maxPendingPerAddress: 8,
+  maxPending: 30,
   maxChunkSize: 16 << 20,
   maxChunkStreams: 64,
 });

@@ -51,6 +51,8 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
   private readonly live = new Set<RtmpSession>();
   private counter = 0;
   private closing: Promise<void> | undefined;
+  /** When a refusal for an address was last logged (one line per address per 10 s). */
+  private readonly refusedLogged = new Map<string, number>();
 
   constructor(opts: RtmpServerOptions) {
     super();
@@ -86,14 +88,38 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
     });
   }
 
+  private refuse(socket: Socket, why: string): void {
+    this.stats.rejected++;
+    const addr = socket.remoteAddress ?? '?';
+    const now = Date.now();
+    if (now - (this.refusedLogged.get(addr) ?? 0) > 10_000) {
+      if (this.refusedLogged.size > 1000) this.refusedLogged.clear();
+      this.refusedLogged.set(addr, now);
+      this.log.warn({ remote: addr, code: 'CAPACITY' }, `RTMP connection refused: ${why}`);
+    }
+    socket.destroy();
+  }
+
   private accept(socket: Socket): void {
     if (this.closing || this.live.size >= this.limits.maxConnections) {
-      this.stats.rejected++;
-      this.log.warn(
-        { remote: socket.remoteAddress, code: 'CAPACITY' },
-        'RTMP connection refused: too many connections',
-      );
-      socket.destroy();
+      this.refuse(socket, 'too many connections');
+      return;
+    }
+    // Before a connection is authorised to publish it holds a slot for nothing: cap those per
+    // address and in all, so idle sockets from one place cannot lock every teacher out.
+    let pending = 0;
+    let fromHere = 0;
+    for (const s of this.live) {
+      if (s.state === 'publishing') continue;
+      pending++;
+      if (s.remoteAddress === socket.remoteAddress) fromHere++;
+    }
+    if (fromHere >= this.limits.maxPendingPerAddress) {
+      this.refuse(socket, 'too many unauthenticated connections from this address');
+      return;
+    }
+    if (pending >= this.limits.maxPending) {
+      this.refuse(socket, 'too many unauthenticated connections');
       return;
     }
     this.stats.accepted++;

@@ -61,6 +61,8 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
   readonly id: string;
   readonly remote: string;
   state: 'handshake' | 'connected' | 'publishing' | 'closed' = 'handshake';
+  /** The client's address (without port), for the server's per-address caps. */
+  readonly remoteAddress: string;
   app: string | undefined;
   /** The path being published, once authorised. */
   path: string | undefined;
@@ -89,9 +91,12 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
     this.socket = socket;
     this.deps = deps;
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    this.remoteAddress = socket.remoteAddress ?? '';
     this.log = deps.logger.child({ rtmp: deps.id, remote: this.remote });
+    // Small messages only until the publish is authorised (a connect or publish command is a
+    // few hundred bytes); the full limit applies to media.
     this.parser = new ChunkParser({
-      maxMessageSize: deps.limits.maxMessageSize,
+      maxMessageSize: Math.min(deps.limits.preAuthMaxMessageSize, deps.limits.maxMessageSize),
       maxChunkSize: deps.limits.maxChunkSize,
       maxChunkStreams: deps.limits.maxChunkStreams,
     });
@@ -122,6 +127,12 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
         bytes = step.rest;
       }
       this.queue.push(...this.parser.process(bytes));
+      if (this.state !== 'publishing' && this.queue.length > this.deps.limits.preAuthMaxQueued) {
+        throw new AirError(
+          'RTMP_TOO_LARGE',
+          `more than ${this.deps.limits.preAuthMaxQueued} messages before publishing`,
+        );
+      }
       this.acknowledge();
     } catch (e) {
       this.fail(e);
@@ -315,6 +326,7 @@ export class RtmpSession extends EventEmitter<RtmpSessionEvents> {
     this.path = path;
     this.auth = auth;
     this.state = 'publishing';
+    this.parser.setMaxMessageSize(this.deps.limits.maxMessageSize);
     clearTimeout(this.publishTimer);
     this.publishTimer = undefined;
     this.media = new RtmpMedia(this.publisher, this.log.child({ path }));
