@@ -185,3 +185,33 @@ describe('AudioTranscoder (real ffmpeg)', () => {
     report(`44.1 kHz mono, ${npm.ok ? `npm ffmpeg ${npm.version}` : 'system ffmpeg'}`, t.stats());
   });
 });
+
+describe('AudioTranscoder input (real ffmpeg)', () => {
+  it('takes Opus only from its own ffmpeg: packets another local process sends are dropped', async () => {
+    const dgram = await import('node:dgram');
+    const { pub, t, opus } = setup();
+    await t.start();
+    const inner = t as unknown as { socket: import('node:dgram').Socket; ssrc: number };
+    const port = inner.socket.address().port;
+    // A forged RTP packet with the right SSRC (it is on ffmpeg's command line) and a marked payload.
+    const forged = Buffer.alloc(12 + 4);
+    forged[0] = 0x80;
+    forged[1] = 111;
+    forged.writeUInt32BE(inner.ssrc, 8);
+    forged.set([0xf8, 0xde, 0xad, 0xbe], 12);
+    const attacker = dgram.createSocket('udp4');
+    await new Promise<void>((r) => attacker.bind(0, '127.0.0.1', () => r()));
+    const shoot = setInterval(() => attacker.send(forged, port, '127.0.0.1'), 5);
+    try {
+      await play(pub, clip, { count: 94, pts0: 0 }); // ≈ 2 s
+      await until(() => opus.length >= 90, 3000, 'Opus packets');
+    } finally {
+      clearInterval(shoot);
+      attacker.close();
+    }
+    const forgedPayload = Buffer.from([0xf8, 0xde, 0xad, 0xbe]);
+    expect(opus.some((au) => Buffer.from(au.data[0]!).equals(forgedPayload))).toBe(false);
+    expect(t.stats().foreignPackets).toBeGreaterThan(0);
+    expect(new Set(steps(opus))).toEqual(new Set([20]));
+  });
+});

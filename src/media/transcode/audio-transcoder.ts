@@ -14,7 +14,7 @@ import type { Stream } from '../stream/stream.ts';
 import { accessUnit, type AccessUnit, type AudioTrack } from '../stream/types.ts';
 import type { OpusEncoder } from './ffmpeg-locate.ts';
 import { OpusTimeline, opusPacketSamples } from './opus-timeline.ts';
-import { ffmpegArgs, killChild, parseRtp, percentile, push, Tail } from './transcoder-util.ts';
+import { ffmpegArgs, killChild, parseRtp, percentile, push, Tail, udpPortsOf } from './transcoder-util.ts';
 
 /** Dependencies and settings of one transcoder. */
 export interface AudioTranscoderOptions {
@@ -36,12 +36,23 @@ export interface AudioTranscoderStats {
   /** AAC frames dropped because ffmpeg was down or not keeping up. */
   droppedFrames: number;
   restarts: number;
+  /** Datagrams that did not come from this ffmpeg (another local process), dropped. */
+  foreignPackets: number;
   /** Input write of the frame completing a packet → packet received, ms (median, p95). */
   processMs: { median: number; p95: number };
   /** Input write of the frame holding a packet's first sample → packet received, ms. */
   delayMs: { median: number; p95: number };
   /** The last ffmpeg start: first frame written → first packet received, ms. */
   startupMs?: number;
+}
+
+/** A UDP port free on 127.0.0.1 right now. */
+async function freeLoopbackUdpPort(): Promise<number> {
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => probe.bind(0, '127.0.0.1', resolve));
+  const { port } = probe.address();
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return port;
 }
 
 /** libopus (restricted low delay) and ffmpeg's native encoder both delay by 2.5 ms. */
@@ -73,13 +84,22 @@ export class AudioTranscoder {
   private readonly bitrate: number;
   private readonly backoff: { min: number; max: number };
   private readonly timeline = new OpusTimeline({ preSkip: PRE_SKIP });
-  private readonly counters = { framesIn: 0, packetsOut: 0, badFrames: 0, droppedFrames: 0, restarts: 0 };
+  private readonly counters = {
+    framesIn: 0,
+    packetsOut: 0,
+    badFrames: 0,
+    droppedFrames: 0,
+    restarts: 0,
+    foreignPackets: 0,
+  };
   private readonly processMs: number[] = [];
   private readonly delayMs: number[] = [];
   private socket?: dgram.Socket;
   private reader?: Reader;
   private child?: ChildProcess;
   private ssrc = 0;
+  /** The port the running ffmpeg sends from, once checked; the socket is connected to it. */
+  private peerPort: number | undefined;
   private childPackets = 0;
   private childFirstWrite?: number;
   private startupMs?: number;
@@ -110,10 +130,20 @@ export class AudioTranscoder {
     const socket = dgram.createSocket('udp4');
     this.socket = socket;
     socket.on('message', (msg, rinfo) => {
-      if (rinfo.address === '127.0.0.1') this.onRtp(msg);
+      if (rinfo.address === '127.0.0.1') this.onDatagram(msg, rinfo.port);
     });
     socket.on('error', (err) => this.log.warn({ err }, 'transcoder socket error'));
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
+    // Bound to an explicit port: Linux unbinds a port-0 socket when it is disconnected (on an
+    // ffmpeg restart), an explicitly bound one keeps its port.
+    for (let attempt = 0; ; attempt++) {
+      const port = await freeLoopbackUdpPort();
+      const ok = await new Promise<boolean>((resolve) => {
+        socket.once('error', () => resolve(false));
+        socket.bind(port, '127.0.0.1', () => resolve(true));
+      });
+      if (ok) break;
+      if (attempt >= 5) throw new Error('no free loopback UDP port for the transcoder');
+    }
     if (this.closed) return;
     this.spawnChild();
     this.stream.setOpus(this.track);
@@ -140,6 +170,14 @@ export class AudioTranscoder {
   private spawnChild(): void {
     const port = (this.socket!.address() as { port: number }).port;
     this.ssrc = randomInt(1, 0x7fffffff);
+    if (this.peerPort !== undefined) {
+      this.peerPort = undefined;
+      try {
+        this.socket?.disconnect();
+      } catch {
+        /* not connected yet */
+      }
+    }
     this.timeline.restart();
     this.childPackets = 0;
     this.childFirstWrite = undefined;
@@ -250,6 +288,34 @@ export class AudioTranscoder {
     this.childFirstWrite ??= now;
     this.timeline.input(au.pts, audio.samples48, now);
     this.counters.framesIn++;
+  }
+
+  /**
+   * The socket takes datagrams from any local process until it knows ffmpeg's port: the first
+   * one with this ffmpeg's SSRC whose source port is a socket of the ffmpeg child (checked in
+   * /proc) connects the socket to that port, and from then on the kernel drops everything else.
+   * (The SSRC alone is no secret: it is on ffmpeg's command line.)
+   */
+  private onDatagram(msg: Buffer, port: number): void {
+    if (this.peerPort === undefined) {
+      const rtp = parseRtp(msg);
+      if (!rtp || rtp.ssrc !== this.ssrc || !this.child?.pid) return;
+      const owned = udpPortsOf(this.child.pid);
+      if (owned && !owned.has(port)) {
+        this.counters.foreignPackets++;
+        return;
+      }
+      this.peerPort = port;
+      try {
+        this.socket?.connect(port, '127.0.0.1');
+      } catch (e) {
+        this.log.warn({ err: e }, 'transcoder socket could not be connected to ffmpeg');
+      }
+    } else if (port !== this.peerPort) {
+      this.counters.foreignPackets++;
+      return;
+    }
+    this.onRtp(msg);
   }
 
   private onRtp(msg: Buffer): void {

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { OpusEncoder } from './ffmpeg-locate.ts';
 
 /**
@@ -102,4 +103,32 @@ export function killChild(child: ChildProcess): Promise<void> {
 export function push(window: number[], v: number, max: number): void {
   window.push(v);
   if (window.length > max) window.shift();
+}
+
+/**
+ * The local UDP ports of the sockets process `pid` holds (Linux /proc), or undefined where
+ * /proc cannot tell (another OS, the process gone).
+ */
+export function udpPortsOf(pid: number): Set<number> | undefined {
+  try {
+    const inodes = new Set<string>();
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        /* closed meanwhile */
+      }
+    }
+    const ports = new Set<number>();
+    for (const table of ['udp', 'udp6']) {
+      for (const line of readFileSync(`/proc/${pid}/net/${table}`, 'utf8').split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (f.length > 9 && inodes.has(f[9]!)) ports.add(parseInt(f[1]!.split(':')[1]!, 16));
+      }
+    }
+    return ports;
+  } catch {
+    return undefined;
+  }
 }
