@@ -33,7 +33,7 @@ import { ntpMiddle, ntpOf, parseRtcp, writeSenderReport } from './rtcp.ts';
 
 const port = parentPort;
 if (!port) throw new Error('egress-worker runs as a worker thread');
-const post = (m: FromWorker): void => port.postMessage(m);
+const post = (tenant: number, m: FromWorker): void => port.postMessage({ ...m, tenant });
 const wall = (): number => performance.timeOrigin + performance.now();
 
 const MAP_SIZE = 4096;
@@ -66,8 +66,11 @@ class Sender {
   /** Middle 32 bits of the NTP time of our last SR (RTT from report blocks). */
   lastSr = 0;
 
-  constructor(pt: number) {
+  private readonly counter: { sent: number };
+
+  constructor(pt: number, counter: { sent: number }) {
     this.pt = pt;
+    this.counter = counter;
   }
 
   /** Writes the per-viewer header in front of the shared payload and sends. */
@@ -79,7 +82,7 @@ class Sender {
     scratch.writeUInt32BE(p.timestamp, 4);
     scratch.writeUInt32BE(this.ssrc, 8);
     p.payload.copy(scratch, 12);
-    sentThisSecond++;
+    this.counter.sent++;
     return this.track.sendMessageBinary(scratch.subarray(0, n));
   }
 
@@ -93,18 +96,6 @@ class Sender {
     return this.send(p, seq);
   }
 }
-
-let settings: EgressSettings;
-let ring: RingReader;
-const streams = new Map<number, EgressStream>();
-const byPath = new Map<string, number>();
-const pacers = new Map<number, AudioPacer>();
-const viewers = new Map<string, Viewer>();
-/** The viewers of each stream that media flows to. */
-const audience = new Map<number, Set<Viewer>>();
-let sentThisSecond = 0;
-let closing = false;
-let muxListener: ndc.IceUdpMuxListener | undefined;
 
 type Figures = Omit<ViewerFigures, 'id' | 'videoPackets' | 'audioPackets'>;
 
@@ -126,7 +117,11 @@ class Viewer {
   closed = false;
   readonly f: Figures = { retransmitted: 0, nacks: 0, plis: 0, sendFailures: 0, lost: 0, jitterMs: 0 };
 
-  constructor(id: string, path: string, streamIdx: number, offer: ParsedOffer) {
+  readonly e: Engine;
+
+  constructor(e: Engine, id: string, path: string, streamIdx: number, offer: ParsedOffer) {
+    this.e = e;
+    const settings = e.settings;
     this.id = id;
     this.path = path;
     this.streamIdx = streamIdx;
@@ -142,13 +137,13 @@ class Viewer {
     if (settings.bindAddress) cfg.bindAddress = settings.bindAddress;
     this.pc = new ndc.PeerConnection(id.slice(0, 8), cfg);
     const msid = `airclass-${id.slice(0, 8)}`;
-    this.video = new Sender(offer.video.payloadType);
+    this.video = new Sender(offer.video.payloadType, e.counter);
     const v = new ndc.Video(offer.video.mid, 'SendOnly');
     v.addH264Codec(offer.video.payloadType, offer.video.fmtp);
     v.addSSRC(this.video.ssrc, 'airclass', msid, `${msid}-v`);
     this.video.track = this.pc.addTrack(v);
     if (offer.audio) {
-      const audio = new Sender(offer.audio.payloadType);
+      const audio = new Sender(offer.audio.payloadType, e.counter);
       const a = new ndc.Audio(offer.audio.mid, 'SendOnly');
       a.addOpusCodec(offer.audio.payloadType, offer.audio.fmtp);
       a.addSSRC(audio.ssrc, 'airclass', msid, `${msid}-a`);
@@ -177,7 +172,11 @@ class Viewer {
     const local = this.pc.localDescription();
     if (!local?.sdp) throw new Error('no local description');
     const m = /^a=candidate:\S+ \d+ udp \d+ \S+ (\d+) typ host/im.exec(local.sdp);
-    return announceCandidates(local.sdp, settings.announcedAddresses, m ? Number(m[1]) : settings.udpPort);
+    return announceCandidates(
+      local.sdp,
+      this.e.settings.announcedAddresses,
+      m ? Number(m[1]) : this.e.settings.udpPort,
+    );
   }
 
   private onState(st: string): void {
@@ -185,9 +184,9 @@ class Viewer {
     if (st === 'connected' && !this.connected) {
       this.connected = true;
       this.lastRtcp = Date.now();
-      post({ op: 'connected', id: this.id });
+      this.e.post({ op: 'connected', id: this.id });
     } else if (st === 'failed' || st === 'closed') {
-      closeViewer(this, `connection ${st}`);
+      this.e.closeViewer(this, `connection ${st}`);
     }
   }
 
@@ -196,15 +195,15 @@ class Viewer {
     if (this.closed || this.playing) return;
     this.playing = true;
     this.lastRtcp = Date.now();
-    let set = audience.get(this.streamIdx);
-    if (!set) audience.set(this.streamIdx, (set = new Set()));
+    let set = this.e.audience.get(this.streamIdx);
+    if (!set) this.e.audience.set(this.streamIdx, (set = new Set()));
     set.add(this);
     this.replay();
   }
 
   /** Sends the stream's cached GOP (or waits for the next keyframe if there is none). */
   replay(): void {
-    const s = streams.get(this.streamIdx);
+    const s = this.e.streams.get(this.streamIdx);
     if (!s || !s.whole || s.gop.length === 0) {
       this.waitingKey = true;
       return;
@@ -229,7 +228,7 @@ class Viewer {
   private rtcp(msg: Buffer, sender: Sender): void {
     if (this.closed) return;
     this.lastRtcp = Date.now();
-    const s = streams.get(this.streamIdx);
+    const s = this.e.streams.get(this.streamIdx);
     for (const p of parseRtcp(msg)) {
       if (p.type === 'rr' || p.type === 'sr') {
         for (const r of p.reports) {
@@ -258,7 +257,7 @@ class Viewer {
         // Only while video flows: a PLI sent because the teacher paused (Chromium asks for a
         // keyframe after ~3 s without frames) must not loop the last GOP on the screen.
         const flowing = s !== undefined && wall() - s.lastVideoArrival < 500;
-        if (this.playing && flowing && now - this.lastPliReplay >= settings.pliIntervalMs) {
+        if (this.playing && flowing && now - this.lastPliReplay >= this.e.settings.pliIntervalMs) {
           this.lastPliReplay = now;
           this.replay();
         }
@@ -270,7 +269,7 @@ class Viewer {
 
   /** Sender reports for both tracks, from the stream's one clock. */
   report(now: number): void {
-    const s = streams.get(this.streamIdx);
+    const s = this.e.streams.get(this.streamIdx);
     if (!s || !this.playing) return;
     for (const [sender, video] of [
       [this.video, true],
@@ -302,180 +301,234 @@ class Viewer {
   }
 }
 
-function closeViewer(v: Viewer, reason: string): void {
-  if (v.closed) return;
-  v.closed = true;
-  viewers.delete(v.id);
-  audience.get(v.streamIdx)?.delete(v);
-  post({ op: 'closed', id: v.id, reason });
-  // Not from inside one of its own callbacks.
-  setImmediate(() => {
-    try {
-      v.pc.close();
-    } catch {
-      /* already closed */
+/**
+ * The egress of one node (one WhepServer): its ring, its UDP port, its streams and viewers.
+ * One worker thread serves every node of the process (tests build many), since node-datachannel
+ * may be used by one thread of a process only.
+ */
+class Engine {
+  readonly tenant: number;
+  readonly settings: EgressSettings;
+  readonly ring: RingReader;
+  readonly streams = new Map<number, EgressStream>();
+  readonly byPath = new Map<string, number>();
+  readonly pacers = new Map<number, AudioPacer>();
+  readonly viewers = new Map<string, Viewer>();
+  /** The viewers of each stream that media flows to. */
+  readonly audience = new Map<number, Set<Viewer>>();
+  readonly counter = { sent: 0 };
+  closing = false;
+  muxListener?: ndc.IceUdpMuxListener;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private ticks = 0;
+  private lastElu = performance.eventLoopUtilization();
+
+  constructor(tenant: number, settings: EgressSettings, ring: RingReader) {
+    this.tenant = tenant;
+    this.settings = settings;
+    this.ring = ring;
+  }
+
+  post(m: FromWorker): void {
+    post(this.tenant, m);
+  }
+
+  /** Binds the shared port (when not a range) and starts reading the ring. */
+  start(): void {
+    if (!this.settings.portRange) {
+      // The mux listener holds the port from the start (a taken port is reported at once); the
+      // peer connections on the same port share it.
+      this.muxListener = new ndc.IceUdpMuxListener(this.settings.udpPort, this.settings.bindAddress);
+      this.muxListener.onUnhandledStunRequest(() => undefined);
     }
-  });
-}
-
-function onEvent(idx: number, ev: StreamEvent): void {
-  if (ev.e === 'open') {
-    const s = new EgressStream(ev.path);
-    streams.set(idx, s);
-    byPath.set(ev.path, idx);
-    pacers.set(
-      idx,
-      new AudioPacer(
-        s.clock,
-        (p) => {
-          for (const v of audience.get(idx) ?? []) v.sendAudio(p);
-        },
-        wall,
-      ),
+    this.timers.push(
+      setInterval(() => this.tick(), 500),
+      setInterval(() => this.figures(), 1000),
     );
-  } else {
-    const s = streams.get(idx);
-    for (const v of [...viewers.values()]) if (v.streamIdx === idx) closeViewer(v, 'stream offline');
-    pacers.get(idx)?.close();
-    pacers.delete(idx);
-    audience.delete(idx);
-    streams.delete(idx);
-    if (s && byPath.get(s.path) === idx) byPath.delete(s.path);
+    void this.pump();
   }
-}
 
-function onRecord(r: RingRecord): void {
-  if (r.kind === KIND_EVENT) {
-    onEvent(r.stream, JSON.parse(r.body.toString('utf8')) as StreamEvent);
-    return;
-  }
-  if (r.kind !== KIND_RTP) return;
-  const s = streams.get(r.stream);
-  if (!s) return;
-  const p: StreamPacket = {
-    seq: r.seq,
-    timestamp: r.timestamp,
-    marker: (r.flags & FLAG_MARKER) !== 0,
-    video: (r.flags & FLAG_VIDEO) !== 0,
-    keyStart: (r.flags & FLAG_KEY_START) !== 0,
-    payload: r.body,
-    pts: r.pts,
-    arrival: r.arrival,
-  };
-  s.keep(p);
-  if (p.video) {
-    for (const v of audience.get(r.stream) ?? []) v.sendVideo(p);
-  } else {
-    pacers.get(r.stream)?.push(p);
-  }
-}
-
-/** Reads what the ingest wrote; after a loss, every viewer waits for the next keyframe. */
-function drain(): void {
-  if (ring.takeLost() > 0) {
-    for (const s of streams.values()) s.whole = false;
-    for (const v of viewers.values()) v.waitingKey = true;
-  }
-  ring.drain(onRecord);
-}
-
-async function pump(): Promise<void> {
-  while (!closing) {
-    const seen = ring.written;
-    drain();
-    await ring.wait(seen, 1000);
-  }
-}
-
-async function create(m: Extract<ToWorker, { op: 'create' }>): Promise<string> {
-  drain();
-  const idx = byPath.get(m.path);
-  if (idx === undefined)
-    throw Object.assign(new Error(`Nothing is published on ${m.path}.`), { code: 'STREAM_NOT_LIVE' });
-  const v = new Viewer(m.id, m.path, idx, m.parsed);
-  viewers.set(v.id, v);
-  try {
-    return await v.answer(m.offer);
-  } catch (e) {
-    closeViewer(v, 'negotiation failed');
-    throw Object.assign(new Error(`The offer could not be negotiated: ${(e as Error).message}`), {
-      code: 'BAD_SDP',
+  closeViewer(v: Viewer, reason: string): void {
+    if (v.closed) return;
+    v.closed = true;
+    this.viewers.delete(v.id);
+    this.audience.get(v.streamIdx)?.delete(v);
+    this.post({ op: 'closed', id: v.id, reason });
+    // Not from inside one of its own callbacks.
+    setImmediate(() => {
+      try {
+        v.pc.close();
+      } catch {
+        /* already closed */
+      }
     });
   }
-}
 
-let ticks = 0;
-/** Every 500 ms: timeouts; every second: sender reports. */
-function tick(): void {
-  const now = Date.now();
-  const w = wall();
-  const report = ticks++ % 2 === 0;
-  for (const v of [...viewers.values()]) {
-    if (!v.connected && now - v.createdAt > settings.connectTimeoutMs) closeViewer(v, 'connect timeout');
-    else if (v.connected && now - v.lastRtcp > settings.rtcpTimeoutMs)
-      closeViewer(v, 'no RTCP from the viewer');
-    else if (report) v.report(w);
+  private onEvent(idx: number, ev: StreamEvent): void {
+    if (ev.e === 'open') {
+      const s = new EgressStream(ev.path);
+      this.streams.set(idx, s);
+      this.byPath.set(ev.path, idx);
+      const pacer = new AudioPacer(
+        s.clock,
+        (p) => {
+          for (const v of this.audience.get(idx) ?? []) v.sendAudio(p);
+        },
+        wall,
+      );
+      this.pacers.set(idx, pacer);
+    } else {
+      const s = this.streams.get(idx);
+      for (const v of [...this.viewers.values()])
+        if (v.streamIdx === idx) this.closeViewer(v, 'stream offline');
+      this.pacers.get(idx)?.close();
+      this.pacers.delete(idx);
+      this.audience.delete(idx);
+      this.streams.delete(idx);
+      if (s && this.byPath.get(s.path) === idx) this.byPath.delete(s.path);
+    }
+  }
+
+  private onRecord(r: RingRecord): void {
+    if (r.kind === KIND_EVENT) {
+      this.onEvent(r.stream, JSON.parse(r.body.toString('utf8')) as StreamEvent);
+      return;
+    }
+    if (r.kind !== KIND_RTP) return;
+    const s = this.streams.get(r.stream);
+    if (!s) return;
+    const p: StreamPacket = {
+      seq: r.seq,
+      timestamp: r.timestamp,
+      marker: (r.flags & FLAG_MARKER) !== 0,
+      video: (r.flags & FLAG_VIDEO) !== 0,
+      keyStart: (r.flags & FLAG_KEY_START) !== 0,
+      payload: r.body,
+      pts: r.pts,
+      arrival: r.arrival,
+    };
+    s.keep(p);
+    if (p.video) {
+      for (const v of this.audience.get(r.stream) ?? []) v.sendVideo(p);
+    } else {
+      this.pacers.get(r.stream)?.push(p);
+    }
+  }
+
+  /** Reads what the ingest wrote; after a loss, every viewer waits for the next keyframe. */
+  drain(): void {
+    if (this.ring.takeLost() > 0) {
+      for (const s of this.streams.values()) s.whole = false;
+      for (const v of this.viewers.values()) v.waitingKey = true;
+    }
+    this.ring.drain((r) => this.onRecord(r));
+  }
+
+  private async pump(): Promise<void> {
+    while (!this.closing) {
+      const seen = this.ring.written;
+      this.drain();
+      await this.ring.wait(seen, 1000);
+    }
+  }
+
+  async create(m: Extract<ToWorker, { op: 'create' }>): Promise<string> {
+    this.drain();
+    const idx = this.byPath.get(m.path);
+    if (idx === undefined) {
+      throw Object.assign(new Error(`Nothing is published on ${m.path}.`), { code: 'STREAM_NOT_LIVE' });
+    }
+    const v = new Viewer(this, m.id, m.path, idx, m.parsed);
+    this.viewers.set(v.id, v);
+    try {
+      return await v.answer(m.offer);
+    } catch (e) {
+      this.closeViewer(v, 'negotiation failed');
+      throw Object.assign(new Error(`The offer could not be negotiated: ${(e as Error).message}`), {
+        code: 'BAD_SDP',
+      });
+    }
+  }
+
+  /** Every 500 ms: timeouts; every second: sender reports. */
+  private tick(): void {
+    const now = Date.now();
+    const w = wall();
+    const report = this.ticks++ % 2 === 0;
+    for (const v of [...this.viewers.values()]) {
+      if (!v.connected && now - v.createdAt > this.settings.connectTimeoutMs)
+        this.closeViewer(v, 'connect timeout');
+      else if (v.connected && now - v.lastRtcp > this.settings.rtcpTimeoutMs) {
+        this.closeViewer(v, 'no RTCP from the viewer');
+      } else if (report) v.report(w);
+    }
+  }
+
+  private figures(): void {
+    const elu = performance.eventLoopUtilization(this.lastElu);
+    this.lastElu = performance.eventLoopUtilization();
+    const audioHoldMs: Record<string, number> = {};
+    for (const [idx, p] of this.pacers) {
+      const s = this.streams.get(idx);
+      if (s) audioHoldMs[s.path] = p.holdMs;
+    }
+    const f: EgressFigures = {
+      viewers: [...this.viewers.values()].map((v) => v.figures()),
+      packetsPerSecond: this.counter.sent,
+      ringLost: 0,
+      audioHoldMs,
+      busyMs: elu.active,
+    };
+    this.counter.sent = 0;
+    this.post({ op: 'figures', figures: f });
+  }
+
+  /** Closes every viewer and the port; the thread stays for the process's other nodes. */
+  async shutdown(): Promise<void> {
+    this.closing = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const v of [...this.viewers.values()]) this.closeViewer(v, 'server closing');
+    for (const p of this.pacers.values()) p.close();
+    await new Promise((r) => setTimeout(r, 50));
+    this.muxListener?.stop();
   }
 }
 
-let lastElu = performance.eventLoopUtilization();
-function figures(): void {
-  const elu = performance.eventLoopUtilization(lastElu);
-  lastElu = performance.eventLoopUtilization();
-  const audioHoldMs: Record<string, number> = {};
-  for (const [idx, p] of pacers) {
-    const s = streams.get(idx);
-    if (s) audioHoldMs[s.path] = p.holdMs;
-  }
-  const f: EgressFigures = {
-    viewers: [...viewers.values()].map((v) => v.figures()),
-    packetsPerSecond: sentThisSecond,
-    ringLost: 0,
-    audioHoldMs,
-    busyMs: elu.active,
-  };
-  sentThisSecond = 0;
-  post({ op: 'figures', figures: f });
-}
+const engines = new Map<number, Engine>();
 
-port.on('message', (m: ToWorker) => {
+port.on('message', (m: ToWorker & { tenant: number }) => {
   void handle(m);
 });
 
-async function handle(m: ToWorker): Promise<void> {
+async function handle(m: ToWorker & { tenant: number }): Promise<void> {
   if (m.op === 'init') {
-    settings = m.settings;
-    ring = new RingReader(m.ring);
-    if (!settings.portRange) {
-      // The mux listener is made by the first peer connection; make it now, so the port is
-      // held from the start and a taken port is reported at once.
-      try {
-        muxListener = new ndc.IceUdpMuxListener(settings.udpPort, settings.bindAddress);
-        muxListener.onUnhandledStunRequest(() => undefined);
-      } catch (e) {
-        post({ op: 'fatal', message: `UDP port ${settings.udpPort}: ${(e as Error).message}` });
-        return;
-      }
+    const e = new Engine(m.tenant, m.settings, new RingReader(m.ring));
+    try {
+      e.start();
+    } catch (err) {
+      post(m.tenant, { op: 'fatal', message: `UDP port ${m.settings.udpPort}: ${(err as Error).message}` });
+      return;
     }
-    setInterval(tick, 500).unref();
-    setInterval(figures, 1000).unref();
-    void pump();
-    post({ op: 'ready', port: settings.udpPort });
+    engines.set(m.tenant, e);
+    post(m.tenant, { op: 'ready', port: m.settings.udpPort });
+    return;
+  }
+  const e = engines.get(m.tenant);
+  if (!e) {
+    if ('rid' in m) post(m.tenant, { op: 'reply', rid: m.rid, ok: true });
     return;
   }
   if (m.op === 'create') {
     try {
-      post({ op: 'reply', rid: m.rid, ok: true, answer: await create(m) });
-    } catch (e) {
-      const err = e as Error & { code?: string };
-      post({ op: 'reply', rid: m.rid, ok: false, code: err.code ?? 'BAD_SDP', message: err.message });
+      e.post({ op: 'reply', rid: m.rid, ok: true, answer: await e.create(m) });
+    } catch (err) {
+      const x = err as Error & { code?: string };
+      e.post({ op: 'reply', rid: m.rid, ok: false, code: x.code ?? 'BAD_SDP', message: x.message });
     }
-    return;
-  }
-  if (m.op === 'candidates') {
-    const v = viewers.get(m.id);
+  } else if (m.op === 'candidates') {
+    const v = e.viewers.get(m.id);
     if (!v) {
-      post({
+      e.post({
         op: 'reply',
         rid: m.rid,
         ok: false,
@@ -486,23 +539,18 @@ async function handle(m: ToWorker): Promise<void> {
     }
     try {
       for (const c of m.candidates) v.pc.addRemoteCandidate(c, m.mid ?? v.video.track.mid());
-      post({ op: 'reply', rid: m.rid, ok: true });
-    } catch (e) {
-      post({ op: 'reply', rid: m.rid, ok: false, code: 'BAD_CANDIDATE', message: (e as Error).message });
+      e.post({ op: 'reply', rid: m.rid, ok: true });
+    } catch (err) {
+      e.post({ op: 'reply', rid: m.rid, ok: false, code: 'BAD_CANDIDATE', message: (err as Error).message });
     }
-    return;
-  }
-  if (m.op === 'close') {
-    const v = viewers.get(m.id);
-    if (v) closeViewer(v, m.reason);
-    return;
-  }
-  if (m.op === 'shutdown') {
-    closing = true;
-    for (const v of [...viewers.values()]) closeViewer(v, 'server closing');
-    for (const p of pacers.values()) p.close();
-    await new Promise((r) => setTimeout(r, 50));
-    muxListener?.stop();
-    post({ op: 'reply', rid: m.rid, ok: true });
+  } else if (m.op === 'close') {
+    const v = e.viewers.get(m.id);
+    if (v) e.closeViewer(v, m.reason);
+  } else if (m.op === 'shutdown') {
+    engines.delete(m.tenant);
+    await e.shutdown();
+    // With no node left, let libdatachannel stop its threads, so the process can exit cleanly.
+    if (engines.size === 0) ndc.cleanup();
+    post(m.tenant, { op: 'reply', rid: m.rid, ok: true });
   }
 }

@@ -186,6 +186,7 @@ export function announceCandidates(answer: string, addresses: readonly string[],
   const add: string[] = [];
   addresses.forEach((addr, i) => {
     if (present.has(`${addr} ${port}`)) return;
+    present.add(`${addr} ${port}`);
     add.push(`a=candidate:x${i + 1} 1 UDP ${2114977791 - 256 * (i + 1)} ${addr} ${port} typ host`);
   });
   lines.splice(at, 0, ...add);

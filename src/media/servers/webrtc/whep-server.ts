@@ -76,6 +76,36 @@ async function freeUdpPort(host: string): Promise<number> {
 }
 
 /**
+ * The process's one egress worker thread, shared by every WhepServer of the process (tests
+ * build many nodes in one process). node-datachannel keeps its JavaScript constructors in
+ * process-wide statics: only the first thread that loads it may use it, and a second worker
+ * after the first one ended would find them dead. So the worker is made once, kept (unref'd),
+ * and serves each WhepServer as a tenant with its own ring and port.
+ */
+interface SharedEgress {
+  worker: Worker;
+  tenants: Map<number, (m: FromWorker) => void>;
+  next: number;
+}
+let shared: SharedEgress | undefined;
+
+function egressWorker(): SharedEgress {
+  if (shared) return shared;
+  const worker = new Worker(new URL('./egress-worker.ts', import.meta.url), { name: 'airclass-egress' });
+  worker.unref();
+  const s: SharedEgress = { worker, tenants: new Map(), next: 1 };
+  worker.on('message', (m: FromWorker & { tenant: number }) => s.tenants.get(m.tenant)?.(m));
+  const gone = (why: string): void => {
+    if (shared === s) shared = undefined;
+    for (const t of s.tenants.values()) t({ op: 'fatal', message: why });
+  };
+  worker.on('error', (e) => gone(`egress worker failed: ${e.message}`));
+  worker.on('exit', (code) => gone(`egress worker exited (${code})`));
+  shared = s;
+  return s;
+}
+
+/**
  * WHEP egress (draft-ietf-wish-whep) on node-datachannel: the ingest thread (here) packetises
  * each stream once and writes the packets into a shared-memory ring; the egress worker holds
  * every viewer's ICE/DTLS/SRTP session on one UDP port and sends. HTTP framing and
@@ -88,7 +118,8 @@ export class WhepServer {
   private readonly queue: JoinQueue;
   private readonly ringBuffers = createRing(16 << 20);
   private readonly ring = new RingWriter(this.ringBuffers);
-  private worker?: Worker;
+  private egress?: SharedEgress;
+  private tenant = 0;
   private nextIndex = 1;
   private rid = 1;
   private readonly calls = new Map<number, { resolve: (a?: string) => void; reject: (e: Error) => void }>();
@@ -128,27 +159,21 @@ export class WhepServer {
       connectTimeoutMs: o.connectTimeoutMs ?? 15_000,
       pliIntervalMs: 2000,
     };
-    const worker = new Worker(new URL('./egress-worker.ts', import.meta.url), { name: 'airclass-egress' });
-    this.worker = worker;
+    const egress = egressWorker();
+    const tenant = egress.next++;
+    this.tenant = tenant;
+    this.egress = egress;
     await new Promise<void>((resolve, reject) => {
-      worker.on('message', (m: FromWorker) => {
+      let started = false;
+      egress.tenants.set(tenant, (m) => {
         if (m.op === 'ready') {
+          started = true;
           this.udpPort = m.port;
           resolve();
-        } else if (m.op === 'fatal') reject(new Error(m.message));
-        else this.onWorker(m);
-      });
-      worker.once('error', (e) => {
-        this.opts.logger.error({ err: e }, 'egress worker failed');
-        reject(e);
-      });
-      worker.once('exit', (code) => {
-        if (!this.closed) this.opts.logger.error({ code }, 'egress worker exited');
-        for (const c of this.calls.values())
-          c.reject(new AirError('CAPACITY', 'The egress stopped.', { 'Retry-After': '5' }));
-        this.calls.clear();
-        for (const id of [...this.sessions.keys()]) this.forget(id);
-        reject(new Error(`egress worker exited (${code})`));
+        } else if (m.op === 'fatal') {
+          if (!started) reject(new Error(m.message));
+          else this.onEgressGone(m.message);
+        } else this.onWorker(m);
       });
       this.send({ op: 'init', ring: this.ringBuffers, settings });
     });
@@ -158,7 +183,18 @@ export class WhepServer {
   }
 
   private send(m: ToWorker): void {
-    this.worker?.postMessage(m);
+    this.egress?.worker.postMessage({ ...m, tenant: this.tenant });
+  }
+
+  /** The worker died: every call fails, every session is gone. */
+  private onEgressGone(why: string): void {
+    if (!this.closed) this.opts.logger.error({ reason: why }, 'WebRTC egress stopped');
+    for (const c of this.calls.values()) {
+      c.reject(new AirError('CAPACITY', 'The egress stopped.', { 'Retry-After': '5' }));
+    }
+    this.calls.clear();
+    for (const id of [...this.sessions.keys()]) this.forget(id);
+    this.egress = undefined;
   }
 
   private call(m: ToWorker & { rid: number }): Promise<string | undefined> {
@@ -215,7 +251,7 @@ export class WhepServer {
     who: WhepRequester | string = {},
   ): Promise<{ session: WhepSessionHandle; answer: string }> {
     const req = typeof who === 'string' ? { owner: who } : who;
-    if (this.closed || !this.worker)
+    if (this.closed || !this.egress)
       throw new AirError('CAPACITY', 'The server is shutting down.', { 'Retry-After': '5' });
     const stream = this.opts.registry.get(path);
     if (!stream || stream.state !== 'live' || !stream.video) {
@@ -317,17 +353,18 @@ export class WhepServer {
     this.opts.registry.off('offline', this.onOffline);
     for (const f of this.feeds.values()) f.close();
     this.feeds.clear();
-    const w = this.worker;
-    if (!w) return;
+    const egress = this.egress;
+    if (!egress) return;
     try {
       await Promise.race([
         this.call({ op: 'shutdown', rid: this.rid++ }),
-        new Promise((r) => setTimeout(r, 2000)),
+        new Promise((r) => setTimeout(r, 3000)),
       ]);
     } catch {
       /* the worker is gone already */
     }
+    egress.tenants.delete(this.tenant);
+    this.egress = undefined;
     for (const id of [...this.sessions.keys()]) this.forget(id);
-    await w.terminate();
   }
 }
