@@ -166,7 +166,9 @@ async function main(): Promise<number> {
   try {
     server = await startServer();
     browser = await launchBrowser();
-    console.log(`g2g: ${W}x${H}@30 ${values.bitrate}bit/s, ${SECONDS} s per run, load ${loadavg()[0]?.toFixed(1)}`);
+    console.log(
+      `g2g: ${W}x${H}@30 ${values.bitrate}bit/s, ${SECONDS} s per run, load ${loadavg()[0]?.toFixed(1)}`,
+    );
     for (let run = 0; run < Number(values.runs); run++) {
       for (const audio of [true, false]) {
         const name = `g2g${run}${audio ? 'a' : 'v'}`;
@@ -186,7 +188,11 @@ async function main(): Promise<number> {
         );
       }
     }
-    console.log(`load average after: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
+    console.log(
+      `load average after: ${loadavg()
+        .map((x) => x.toFixed(1))
+        .join(' ')}`,
+    );
     return 0;
   } catch (e) {
     console.error('g2g: failed:', e instanceof Error ? e.message : e);
