@@ -20,7 +20,7 @@ it('serves viewers and closes cleanly, node after node, in one process', async (
     try {
       await until(() => t.node.registry.get(path)?.video !== undefined, 20_000, 'the publisher');
       const read = await t.token('student', path, ['read']);
-      const viewers = [];
+      const viewers: Awaited<ReturnType<typeof whepView>>[] = [];
       for (let i = 0; i < 2; i++) {
         const v = await whepView(`${t.http}/${path}/whep`, read);
         expect(v.status).toBe(201);
