@@ -171,8 +171,11 @@ export class EgressStream {
   readonly video = new RetransmitBuffer(4096);
   readonly audio = new RetransmitBuffer(512);
   readonly clock = new StreamClock();
-  /** False after packets were lost in the ring until the next keyframe. */
-  whole = true;
+  /**
+   * True when the GOP cache starts at a keyframe: false before the first one, and after
+   * packets were lost in the ring or the cache overflowed, until the next keyframe.
+   */
+  whole = false;
   /** When the last video packet reached the ingest, Unix ms. */
   lastVideoArrival = 0;
 
@@ -194,6 +197,9 @@ export class EgressStream {
       this.whole = true;
     }
     if (this.whole) this.gop.push(p);
-    if (this.gop.length > 8192) this.gop = [];
+    if (this.gop.length > 8192) {
+      this.gop = [];
+      this.whole = false;
+    }
   }
 }

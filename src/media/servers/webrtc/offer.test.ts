@@ -336,6 +336,8 @@ describe('announceCandidates', () => {
     const closers: (() => unknown)[] = [];
     afterAll(async () => {
       for (const c of closers.reverse()) await c();
+      // libdatachannel's threads stop, so this test process ends cleanly.
+      ndc.cleanup();
     });
 
     it('is accepted by a werift viewer, which sees the announced candidate', async () => {
