@@ -39,14 +39,20 @@ function publishStamped(url: string, audio: boolean): { proc: ChildProcess; stop
     '-hide_banner', '-nostdin', '-loglevel', 'error',
     '-fflags', 'nobuffer', '-probesize', '32', '-analyzeduration', '0',
     '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${W}x${H}`, '-framerate', '30', '-i', 'pipe:0',
-    ...(audio ? ['-re', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'] : []),
+    // The sound comes from this process too, written on the same clock as the frames: two
+    // independent live inputs (lavfi -re) start their timelines apart, and ffmpeg's muxer then
+    // holds the video back (measured: 300–400 ms) to interleave it with the audio.
+    ...(audio ? ['-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:3'] : []),
     '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline',
     '-b:v', values.bitrate, '-maxrate', values.bitrate, '-bufsize', '500k', '-g', '60',
     ...(audio ? ['-c:a', 'aac', '-b:a', '96k'] : ['-an']),
     '-flush_packets', '1', '-f', 'flv', url,
   ];
-  const proc = spawn(FFMPEG_PATH, args, { stdio: ['pipe', 'ignore', 'inherit'] });
+  const proc = spawn(FFMPEG_PATH, args, { stdio: ['pipe', 'ignore', 'inherit', 'pipe'] });
   proc.stdin!.on('error', () => undefined);
+  const pcmOut = proc.stdio[3] as import('node:stream').Writable | null;
+  pcmOut?.on('error', () => undefined);
+  let samples = 0;
   const frame = Buffer.alloc(W * H * 1.5, 128);
   frame.fill(90, 0, W * H);
   const y0 = BLOCK;
@@ -68,12 +74,25 @@ function publishStamped(url: string, audio: boolean): { proc: ChildProcess; stop
       proc.stdin!.write(frame);
       n++;
     }
+    if (audio && pcmOut) {
+      // A 440 Hz tone, up to the sample the clock says, in 20 ms chunks.
+      const due = Math.floor(((performance.now() - t0) / 1000) * 48000);
+      while (samples + 960 <= due) {
+        const pcm = Buffer.alloc(960 * 2);
+        for (let i = 0; i < 960; i++) {
+          pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * (samples + i)) / 48000)), i * 2);
+        }
+        pcmOut.write(pcm);
+        samples += 960;
+      }
+    }
   }, 5);
   return {
     proc,
     stop: () => {
       clearInterval(timer);
       proc.stdin!.end();
+      pcmOut?.end();
       proc.kill('SIGTERM');
     },
   };
@@ -83,6 +102,8 @@ interface RunResult {
   samples: number[];
   audioJitterMs: number | null;
   videoJitterMs: number | null;
+  /** Chromium's audio playout delay (media-playout: jitter buffer to the audio device), ms. */
+  playoutMs: number | null;
 }
 
 async function measure(browser: TestBrowser, url: string): Promise<RunResult> {
@@ -137,8 +158,13 @@ async function measure(browser: TestBrowser, url: string): Promise<RunResult> {
     const stats = await page.evaluate(async () => {
       const pc = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.at(-1);
       if (!pc) return null;
-      const out: Record<string, number | null> = { audio: null, video: null };
+      const out: Record<string, number | null> = { audio: null, video: null, playout: null };
       (await pc.getStats()).forEach((r: Record<string, unknown>) => {
+        if (r.type === 'media-playout') {
+          const c = Number(r.totalSamplesCount);
+          if (c > 0) out.playout = (1000 * Number(r.totalPlayoutDelay)) / c;
+          return;
+        }
         if (r.type !== 'inbound-rtp') return;
         const d = Number(r.jitterBufferDelay);
         const c = Number(r.jitterBufferEmittedCount);
@@ -146,7 +172,12 @@ async function measure(browser: TestBrowser, url: string): Promise<RunResult> {
       });
       return out;
     });
-    return { samples: result, audioJitterMs: stats?.audio ?? null, videoJitterMs: stats?.video ?? null };
+    return {
+      samples: result,
+      audioJitterMs: stats?.audio ?? null,
+      videoJitterMs: stats?.video ?? null,
+      playoutMs: stats?.playout ?? null,
+    };
   } finally {
     await page.goto('about:blank').catch(() => undefined);
     await page.close();
@@ -178,13 +209,22 @@ async function main(): Promise<number> {
         ]);
         pub = publishStamped(`${server.rtmpUrl}/live/${name}?token=${pubToken}`, audio);
         const r = await measure(browser, `${server.httpUrl}/watch/live/${name}?jwt=${readToken}&lang=en`);
+        const health = (await (await fetch(`${server.httpUrl}/health`)).json()) as {
+          webrtc: { audioLagMs: Record<string, number>; audioHoldMs: Record<string, number> };
+        };
         pub.stop();
         pub = undefined;
+        const lag = health.webrtc.audioLagMs[`live/${name}`];
+        const hold = health.webrtc.audioHoldMs[`live/${name}`];
         const jb = (x: number | null): string => (x === null ? '–' : `${x.toFixed(0)} ms`);
         console.log(
           `run ${run + 1} ${audio ? 'with audio ' : 'video only '}: p50 ${pct(r.samples, 50).toFixed(0)} ms, ` +
             `p95 ${pct(r.samples, 95).toFixed(0)} ms (n=${r.samples.length}); Chromium jitter buffer: ` +
-            `video ${jb(r.videoJitterMs)}, audio ${jb(r.audioJitterMs)}`,
+            `video ${jb(r.videoJitterMs)}, audio ${jb(r.audioJitterMs)}` +
+            (audio ? `, audio playout ${jb(r.playoutMs)}` : '') +
+            (audio
+              ? `; at the server audio arrives ${lag ?? '–'} ms after its video, paced ${hold?.toFixed(0) ?? '–'} ms`
+              : ''),
         );
       }
     }

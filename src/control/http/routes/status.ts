@@ -56,6 +56,7 @@ export function statusRoutes(app: FastifyInstance, deps: StatusRouteDeps): void 
         packetsPerSecond: deps.whep.figures?.packetsPerSecond ?? 0,
         workerBusyMs: Math.round(deps.whep.figures?.busyMs ?? 0),
         audioHoldMs: deps.whep.figures?.audioHoldMs ?? {},
+        audioLagMs: deps.whep.figures?.audioLagMs ?? {},
       },
       paths,
       ffmpeg: audio,

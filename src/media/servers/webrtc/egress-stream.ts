@@ -87,9 +87,24 @@ export class StreamClock {
   private readonly min = new WindowedExtreme('min', 10_000);
   private readonly lastTs = new Map<boolean, { ts: number; pts: number; rate: number }>();
 
+  private readonly minVideo = new WindowedExtreme('min', 10_000);
+  private readonly minAudio = new WindowedExtreme('min', 10_000);
+
   observe(p: StreamPacket): void {
     this.min.observe(p.arrival - p.pts, p.arrival);
+    (p.video ? this.minVideo : this.minAudio).observe(p.arrival - p.pts, p.arrival);
     this.lastTs.set(p.video, { ts: p.timestamp, pts: p.pts, rate: p.video ? 90 : 48 });
+  }
+
+  /**
+   * How much later audio reaches the ingest than video of the same media time, ms (the
+   * transcoder's delay plus any skew the publisher put between its tracks); undefined until
+   * both flow. Positive: the browser's lip sync holds the picture back by about this much.
+   */
+  get audioLagMs(): number | undefined {
+    const a = this.minAudio.value;
+    const v = this.minVideo.value;
+    return a === undefined || v === undefined ? undefined : a - v;
   }
 
   /** wall − pts, ms; undefined before any packet. */

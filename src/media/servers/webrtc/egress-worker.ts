@@ -468,15 +468,19 @@ class Engine {
     const elu = performance.eventLoopUtilization(this.lastElu);
     this.lastElu = performance.eventLoopUtilization();
     const audioHoldMs: Record<string, number> = {};
+    const audioLagMs: Record<string, number> = {};
     for (const [idx, p] of this.pacers) {
       const s = this.streams.get(idx);
       if (s) audioHoldMs[s.path] = p.holdMs;
+      const lag = s?.clock.audioLagMs;
+      if (s && lag !== undefined) audioLagMs[s.path] = Math.round(lag);
     }
     const f: EgressFigures = {
       viewers: [...this.viewers.values()].map((v) => v.figures()),
       packetsPerSecond: this.counter.sent,
       ringLost: 0,
       audioHoldMs,
+      audioLagMs,
       busyMs: elu.active,
     };
     this.counter.sent = 0;

@@ -55,6 +55,8 @@ export interface EgressFigures {
   ringLost: number;
   /** Current audio hold of each path, ms. */
   audioHoldMs: Record<string, number>;
+  /** How much later each path's audio arrives than its video of the same media time, ms. */
+  audioLagMs: Record<string, number>;
   /** Time the worker spent busy in the last second, ms (event-loop utilisation × 1000). */
   busyMs: number;
 }
