@@ -29,6 +29,7 @@ import type {
   ToWorker,
   ViewerFigures,
 } from './protocol.ts';
+import { guard, sendSafely } from './ndc-safe.ts';
 import { ntpMiddle, ntpOf, parseRtcp, writeSenderReport } from './rtcp.ts';
 
 const port = parentPort;
@@ -83,7 +84,7 @@ class Sender {
     scratch.writeUInt32BE(this.ssrc, 8);
     p.payload.copy(scratch, 12);
     this.counter.sent++;
-    return this.track.sendMessageBinary(scratch.subarray(0, n));
+    return sendSafely(this.track, scratch.subarray(0, n));
   }
 
   /** Sends a stream packet as the next one of this track. */
@@ -150,22 +151,24 @@ class Viewer {
       audio.track = this.pc.addTrack(a);
       this.audio = audio;
     }
-    this.pc.onStateChange((st) => this.onState(st));
-    this.video.track.onOpen(() => this.start());
-    this.video.track.onMessage((m) => this.rtcp(m, this.video));
-    this.audio?.track.onMessage((m) => this.rtcp(m, this.audio!));
+    this.pc.onStateChange(guard((st) => this.onState(st)));
+    this.video.track.onOpen(guard(() => this.start()));
+    this.video.track.onMessage(guard((m) => this.rtcp(m, this.video)));
+    this.audio?.track.onMessage(guard((m) => this.rtcp(m, this.audio!)));
   }
 
   /** Negotiates from the offer; resolves with the answer. */
   async answer(offer: string): Promise<string> {
     const gathered = new Promise<void>((resolve) => {
       const t = setTimeout(resolve, 2000);
-      this.pc.onGatheringStateChange((st) => {
-        if (st === 'complete') {
-          clearTimeout(t);
-          resolve();
-        }
-      });
+      this.pc.onGatheringStateChange(
+        guard((st) => {
+          if (st === 'complete') {
+            clearTimeout(t);
+            resolve();
+          }
+        }),
+      );
     });
     this.pc.setRemoteDescription(offer, 'offer');
     await gathered;
@@ -287,7 +290,7 @@ class Viewer {
       });
       const ntp = ntpOf(now);
       sender.lastSr = ntpMiddle(ntp.sec, ntp.frac);
-      sender.track.sendMessageBinary(scratch.subarray(0, n));
+      sendSafely(sender.track, scratch.subarray(0, n));
     }
   }
 
@@ -427,7 +430,11 @@ class Engine {
   private async pump(): Promise<void> {
     while (!this.closing) {
       const seen = this.ring.written;
-      this.drain();
+      try {
+        this.drain();
+      } catch (e) {
+        console.error(`egress: error while sending: ${(e as Error).message}`);
+      }
       await this.ring.wait(seen, 1000);
     }
   }
