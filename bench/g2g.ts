@@ -1,248 +1,323 @@
 /**
  * Glass to glass: the time from the moment a frame is published to the moment Chromium shows
- * it. `npm run bench:g2g [-- --seconds 20 --runs 2 --size 640x360]`
+ * it. `npm run bench:g2g [-- --seconds 15 --runs 2 --warmup 4 --size 1280x720 --bitrate 2M]`
+ * (`--no-audio` / `--audio-only` for one kind of run, `--tone` for a continuous tone).
  *
  * Starts `airclass start`, pipes raw frames from this process into ffmpeg (x264 zerolatency,
- * baseline, over RTMP), each frame carrying the wall-clock time it was handed to ffmpeg as a row
- * of 24 black/white blocks (ms modulo 2^24). The watch page plays it in real Chromium; on each
- * requestVideoFrameCallback the page reads the blocks back from the picture and takes its
- * expected display time minus the stamp (one machine: one clock). Runs with AAC sound (through
- * the server's AAC → Opus transcoder, so the browser's lip sync holds the picture to the audio)
- * and without audio, alternating; prints p50/p95 of each and Chromium's jitter-buffer delay per
- * track. Never asserts.
+ * baseline, over RTMP), each frame carrying the wall-clock time it was handed to ffmpeg as two
+ * rows of black/white blocks (bench/g2g/stamp.ts). The watch page plays it in real Chromium; on
+ * each requestVideoFrameCallback the page reads the blocks back and takes the frame's expected
+ * display time minus the stamp (one machine: one clock). Runs with AAC sound (through the
+ * server's AAC → Opus transcoder; the browser's lip sync may hold the picture to it) and
+ * without audio, alternating.
+ *
+ * The RTMP connection goes through a relay in this process (bench/g2g/rtmp-tap.ts) that notes
+ * when each frame is on the wire, so each sample splits into ffmpeg (stamp → on the wire), the
+ * server and WebRTC (on the wire → received by Chromium, rVFC receiveTime) and the browser
+ * (received → shown). The sound is a beep every second, timed as it reaches the page's WebAudio
+ * (an AudioWorklet on the remote track; this excludes the audio device's playout delay, printed
+ * apart). Also printed: Chromium's inbound-rtp figures over the measured window (jitter-buffer
+ * delay per emitted sample/frame, its target and minimum, arrival jitter, audio playout delay),
+ * the server's audio lag and hold (/health), the transcoder's delay (its log) and the load
+ * average. Never asserts; stops by --deadline-s; stops its children on exit and Ctrl-C.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { Page } from 'playwright-core';
 import { launchBrowser, type TestBrowser } from '../test/helpers/chromium.ts';
-import { FFMPEG_PATH } from '../test/helpers/publisher.ts';
 import { startServer, type TestServer } from '../test/helpers/server.ts';
+import {
+  allowOnsetWorklet,
+  preparePage,
+  readOnsets,
+  sampleFrames,
+  startOnsets,
+  statsSnapshot,
+  type StatsSnapshot,
+} from './g2g/page.ts';
+import { BEEP_PERIOD_MS, FPS, publishStamped, type StampedPublisher } from './g2g/publisher.ts';
+import { startRtmpTap, timestampShift, type RtmpTap } from './g2g/rtmp-tap.ts';
+import { STAMP_MOD, stampLayout } from './g2g/stamp.ts';
 
 const { values } = parseArgs({
   options: {
-    seconds: { type: 'string', default: '20' },
+    seconds: { type: 'string', default: '15' },
     runs: { type: 'string', default: '2' },
-    size: { type: 'string', default: '640x360' },
-    bitrate: { type: 'string', default: '1M' },
+    warmup: { type: 'string', default: '4' },
+    size: { type: 'string', default: '1280x720' },
+    bitrate: { type: 'string', default: '2M' },
+    'no-audio': { type: 'boolean', default: false },
+    'audio-only': { type: 'boolean', default: false },
+    /** A continuous tone instead of beeps (the sound is then not timed). */
+    tone: { type: 'boolean', default: false },
     'deadline-s': { type: 'string', default: '600' },
   },
 });
 const [W, H] = values.size.split('x').map(Number) as [number, number];
 const SECONDS = Number(values.seconds);
-const BITS = 24;
-const BLOCK = Math.floor(Math.min(W / (BITS + 2), 32));
+const WARMUP_S = Number(values.warmup);
+const LAYOUT = stampLayout(W);
+const KINDS: boolean[] = values['no-audio'] ? [false] : values['audio-only'] ? [true] : [true, false];
 
-/** A publisher of stamped frames: raw yuv420p written by us at 30 fps, encoded by ffmpeg. */
-function publishStamped(url: string, audio: boolean): { proc: ChildProcess; stop: () => void } {
-  // prettier-ignore
-  const args = [
-    '-hide_banner', '-nostdin', '-loglevel', 'error',
-    '-fflags', 'nobuffer', '-probesize', '32', '-analyzeduration', '0',
-    '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${W}x${H}`, '-framerate', '30', '-i', 'pipe:0',
-    // The sound comes from this process too, written on the same clock as the frames: two
-    // independent live inputs (lavfi -re) start their timelines apart, and ffmpeg's muxer then
-    // holds the video back (measured: 300–400 ms) to interleave it with the audio.
-    ...(audio ? ['-f', 's16le', '-ar', '48000', '-ac', '1', '-i', 'pipe:3'] : []),
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-profile:v', 'baseline',
-    '-b:v', values.bitrate, '-maxrate', values.bitrate, '-bufsize', '500k', '-g', '60',
-    ...(audio ? ['-c:a', 'aac', '-b:a', '96k'] : ['-an']),
-    '-flush_packets', '1', '-f', 'flv', url,
-  ];
-  const proc = spawn(FFMPEG_PATH, args, { stdio: ['pipe', 'ignore', 'inherit', 'pipe'] });
-  proc.stdin!.on('error', () => undefined);
-  const pcmOut = proc.stdio[3] as import('node:stream').Writable | null;
-  pcmOut?.on('error', () => undefined);
-  let samples = 0;
-  const frame = Buffer.alloc(W * H * 1.5, 128);
-  frame.fill(90, 0, W * H);
-  const y0 = BLOCK;
-  const t0 = performance.now();
-  let n = 0;
-  const timer = setInterval(() => {
-    // Catch up to the frame count the clock says (setInterval drifts); one frame per tick normally.
-    while (n < ((performance.now() - t0) / 1000) * 30) {
-      const stamp = Math.floor(performance.timeOrigin + performance.now()) % 2 ** BITS;
-      for (let b = 0; b < BITS; b++) {
-        const v = (stamp >> (BITS - 1 - b)) & 1 ? 235 : 16;
-        const x0 = BLOCK + b * BLOCK;
-        for (let y = y0; y < y0 + BLOCK; y++) frame.fill(v, y * W + x0, y * W + x0 + BLOCK);
-      }
-      // A moving bar so that every frame differs below the code.
-      frame.fill(90, (H / 2) * W, H * W);
-      const bx = (n * 8) % W;
-      for (let y = H / 2; y < H; y++) frame.fill(200, y * W + bx, y * W + Math.min(W, bx + 40));
-      proc.stdin!.write(frame);
-      n++;
-    }
-    if (audio && pcmOut) {
-      // A 440 Hz tone, up to the sample the clock says, in 20 ms chunks.
-      const due = Math.floor(((performance.now() - t0) / 1000) * 48000);
-      while (samples + 960 <= due) {
-        const pcm = Buffer.alloc(960 * 2);
-        for (let i = 0; i < 960; i++) {
-          pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * (samples + i)) / 48000)), i * 2);
-        }
-        pcmOut.write(pcm);
-        samples += 960;
-      }
-    }
-  }, 5);
-  return {
-    proc,
-    stop: () => {
-      clearInterval(timer);
-      proc.stdin!.end();
-      pcmOut?.end();
-      proc.kill('SIGTERM');
-    },
-  };
-}
-
-interface RunResult {
-  samples: number[];
-  audioJitterMs: number | null;
-  videoJitterMs: number | null;
-  /** Chromium's audio playout delay (media-playout: jitter buffer to the audio device), ms. */
-  playoutMs: number | null;
-}
-
-async function measure(browser: TestBrowser, url: string): Promise<RunResult> {
-  const page = await browser.newPage();
-  // Keep the page's peer connections, to read their inbound-rtp stats.
-  await page.addInitScript(() => {
-    const Native = window.RTCPeerConnection;
-    const pcs: RTCPeerConnection[] = [];
-    (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
-    window.RTCPeerConnection = class extends Native {
-      constructor(cfg?: RTCConfiguration) {
-        super(cfg);
-        pcs.push(this);
-      }
-    } as typeof RTCPeerConnection;
-  });
-  try {
-    await page.goto(url);
-    await page.waitForFunction(() => window.airclass?.firstFrameAt != null, null, { timeout: 30_000 });
-    await page.waitForTimeout(3000); // warm-up: jitter buffers settle
-    const result = await page.evaluate(
-      async ({ seconds, bits, block }) => {
-        const video = document.querySelector('video')!;
-        const canvas = document.createElement('canvas');
-        canvas.width = video.videoWidth;
-        canvas.height = video.videoHeight;
-        const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-        const samples: number[] = [];
-        const mod = 2 ** bits;
-        await new Promise<void>((done) => {
-          const end = performance.now() + seconds * 1000;
-          const onFrame = (_now: number, meta: { expectedDisplayTime: number }): void => {
-            ctx.drawImage(video, 0, 0);
-            const row = ctx.getImageData(0, block + block / 2, canvas.width, 1).data;
-            let stamp = 0;
-            for (let b = 0; b < bits; b++) {
-              const x = Math.floor(block + b * block + block / 2);
-              stamp = stamp * 2 + (row[x * 4]! > 128 ? 1 : 0);
-            }
-            const shown = Math.floor(performance.timeOrigin + meta.expectedDisplayTime) % mod;
-            const d = (shown - stamp + mod) % mod;
-            if (d < 5000) samples.push(d);
-            if (performance.now() < end) video.requestVideoFrameCallback(onFrame);
-            else done();
-          };
-          video.requestVideoFrameCallback(onFrame);
-        });
-        return samples;
-      },
-      { seconds: SECONDS, bits: BITS, block: BLOCK },
-    );
-    const stats = await page.evaluate(async () => {
-      const pc = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.at(-1);
-      if (!pc) return null;
-      const out: Record<string, number | null> = { audio: null, video: null, playout: null };
-      (await pc.getStats()).forEach((r: Record<string, unknown>) => {
-        if (r.type === 'media-playout') {
-          const c = Number(r.totalSamplesCount);
-          if (c > 0) out.playout = (1000 * Number(r.totalPlayoutDelay)) / c;
-          return;
-        }
-        if (r.type !== 'inbound-rtp') return;
-        const d = Number(r.jitterBufferDelay);
-        const c = Number(r.jitterBufferEmittedCount);
-        if (c > 0) out[String(r.kind)] = (1000 * d) / c;
-      });
-      return out;
-    });
-    return {
-      samples: result,
-      audioJitterMs: stats?.audio ?? null,
-      videoJitterMs: stats?.video ?? null,
-      playoutMs: stats?.playout ?? null,
-    };
-  } finally {
-    await page.goto('about:blank').catch(() => undefined);
-    await page.close();
-  }
-}
-
+/** Nearest-rank percentile. */
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))] ?? NaN;
 };
+const ms = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : '–');
+const load = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
+
+/** One run's figures. */
+interface RunResult {
+  audio: boolean;
+  total: number[];
+  unreadable: number;
+  /** Per sample: stamp → on the wire, on the wire → received, received → shown (ms). */
+  publisher: number[];
+  network: number[];
+  browser: number[];
+  /** The publisher's sound: on the wire − when it was due (ms). */
+  soundOut: number[];
+  /** Each beep: reached the page's WebAudio − when it was due (ms). */
+  sound: number[];
+  soundNote?: string;
+  s0: StatsSnapshot;
+  s1: StatsSnapshot;
+  server: { lag?: number; hold?: number; transcoder?: { median: number; p95: number } };
+  load: string;
+}
+
+/** Mean per emitted sample/frame of a cumulative jitter-buffer figure over the window, ms. */
+function perEmitted(r: RunResult, kind: string, key: string): number {
+  const d = (k: string) => (r.s1[kind]?.[k] ?? NaN) - (r.s0[kind]?.[k] ?? NaN);
+  return (1000 * d(key)) / d('jitterBufferEmittedCount');
+}
+
+/**
+ * How much later Chromium plays the audio than the video of the same sender time, ms: the
+ * difference of the tracks' estimatedPlayoutTimestamp (sender NTP, through the sender reports).
+ */
+function avOffset(snap: StatsSnapshot): number {
+  return (snap.video?.estimatedPlayoutTimestamp ?? NaN) - (snap.audio?.estimatedPlayoutTimestamp ?? NaN);
+}
+
+function delta(r: RunResult, kind: string, key: string): number {
+  return (r.s1[kind]?.[key] ?? NaN) - (r.s0[kind]?.[key] ?? NaN);
+}
+
+async function measureRun(
+  server: TestServer,
+  browser: TestBrowser,
+  name: string,
+  audio: boolean,
+  live: { pub?: StampedPublisher; tap?: RtmpTap; page?: Page },
+): Promise<RunResult> {
+  const path = `live/${name}`;
+  const [pubToken, readToken] = await Promise.all([
+    server.token('teacher', path, 'publish'),
+    server.token('student', path, 'read'),
+  ]);
+  const rtmpPort = Number(new URL(server.rtmpUrl).port);
+  const tap = (live.tap = await startRtmpTap(rtmpPort));
+  const loadAtStart = load();
+  const pub = (live.pub = publishStamped({
+    url: `rtmp://127.0.0.1:${tap.port}/${path}?token=${pubToken}`,
+    width: W,
+    height: H,
+    bitrate: values.bitrate,
+    audio,
+    tone: values.tone,
+  }));
+  const page = (live.page = await browser.newPage());
+  await preparePage(page);
+  const timeSound = audio && !values.tone;
+  if (timeSound) await allowOnsetWorklet(page);
+  await page.goto(`${server.httpUrl}/watch/${path}?jwt=${readToken}&lang=en`);
+  await page
+    .waitForFunction(() => window.airclass?.firstFrameAt != null, null, { timeout: 30_000 })
+    .catch((e: Error) => {
+      throw new Error(`no picture within 30 s (${e.message.split('\n')[0]}); ffmpeg: ${pub.stderrTail()}`);
+    });
+  await page.waitForTimeout(WARMUP_S * 1000); // jitter buffers and lip sync settle
+  let soundNote: string | undefined;
+  if (timeSound) await startOnsets(page).catch((e: Error) => (soundNote = e.message.split('\n')[0]));
+  const s0 = await statsSnapshot(page);
+  const { samples, unreadable } = await sampleFrames(page, SECONDS, LAYOUT);
+  const s1 = await statsSnapshot(page);
+  const onsets = timeSound ? await readOnsets(page) : [];
+  const health = (await (await fetch(`${server.httpUrl}/health`)).json()) as {
+    webrtc?: { audioLagMs?: Record<string, number>; audioHoldMs?: Record<string, number> };
+  };
+  await page.goto('about:blank').catch(() => undefined); // the page DELETEs its session
+  await page.close();
+  live.page = undefined;
+  await pub.stop();
+  live.pub = undefined;
+  await tap.close();
+  live.tap = undefined;
+
+  const r: RunResult = {
+    audio,
+    total: [],
+    unreadable,
+    publisher: [],
+    network: [],
+    browser: [],
+    soundOut: [],
+    sound: [],
+    s0,
+    s1,
+    server: { lag: health.webrtc?.audioLagMs?.[path], hold: health.webrtc?.audioHoldMs?.[path] },
+    load: loadAtStart,
+  };
+  // ffmpeg shifts its timestamps by the AAC priming when there is sound (bench/g2g/rtmp-tap.ts).
+  const shift = timestampShift(tap.video.keys(), FPS);
+  for (const [stamp, shown, received] of samples) {
+    const d = (Math.floor(shown) - stamp + STAMP_MOD) % STAMP_MOD;
+    if (d > 5000) continue; // not a stamp of this run
+    r.total.push(d);
+    const f = pub.frames.get(stamp);
+    // Frame n is at n/FPS s (with -fflags nobuffer ffmpeg drops frame 0, read while probing).
+    const wire = f && tap.video.get(Math.round((f.n * 1000) / FPS) + shift);
+    if (f && wire !== undefined && received !== null) {
+      r.publisher.push(wire - f.at);
+      r.network.push(received - wire);
+      r.browser.push(shown - received);
+    }
+  }
+  // The sound at RTMP time ts was due at t0 + ts − shift: both inputs start at t0 in this process.
+  const warm = pub.t0 + WARMUP_S * 1000;
+  for (const [ts, at] of tap.audio) {
+    const due = pub.t0 + ts - shift;
+    if (due > warm) r.soundOut.push(at - due);
+  }
+  // Beep k was due at t0 + k × period (a beep reaching the page a period late would be misread).
+  for (const at of onsets) {
+    const since = at - pub.t0;
+    if (since > WARMUP_S * 1000) r.sound.push(since % BEEP_PERIOD_MS);
+  }
+  if (soundNote) r.soundNote = soundNote;
+  // The transcoder logs its delay once, after its first 500 packets (10 s).
+  for (const line of server.logTail().split('\n')) {
+    if (!line.includes('transcoder latency') || !line.includes(path)) continue;
+    try {
+      const j = JSON.parse(line) as { path?: string; delayMs?: { median: number; p95: number } };
+      if (j.path === path && j.delayMs) r.server.transcoder = j.delayMs;
+    } catch {
+      /* not a JSON line */
+    }
+  }
+  return r;
+}
+
+function report(run: number, r: RunResult): void {
+  const kind = r.audio ? 'with audio' : 'video only';
+  console.log(
+    `run ${run} ${kind}: glass to glass p50 ${ms(pct(r.total, 50))}, p95 ${ms(pct(r.total, 95))} ` +
+      `(n=${r.total.length}, unreadable ${r.unreadable}; load ${r.load})`,
+  );
+  // Samples are in display order: the first and last quarter show whether the delay settles.
+  const q = Math.floor(r.total.length / 4);
+  console.log(
+    `  first quarter of the window p50 ${ms(pct(r.total.slice(0, q), 50))}, last quarter ${ms(pct(r.total.slice(-q), 50))}`,
+  );
+  console.log(
+    `  split p50: ffmpeg (stamp → on the wire) ${ms(pct(r.publisher, 50))} · server + WebRTC ` +
+      `(→ received) ${ms(pct(r.network, 50))} · Chromium (received → shown) ${ms(pct(r.browser, 50))}` +
+      `  [p95 ${ms(pct(r.publisher, 95))} · ${ms(pct(r.network, 95))} · ${ms(pct(r.browser, 95))}]`,
+  );
+  const jb = (k: string): string =>
+    `jitter buffer ${ms(perEmitted(r, k, 'jitterBufferDelay'))} (target ${ms(perEmitted(r, k, 'jitterBufferTargetDelay'))}, ` +
+    `minimum ${ms(perEmitted(r, k, 'jitterBufferMinimumDelay'))}), arrival jitter ${ms(1000 * (r.s1[k]?.jitter ?? NaN))}`;
+  console.log(`  Chromium video: ${jb('video')}, frames dropped ${delta(r, 'video', 'framesDropped')}`);
+  if (!r.audio) return;
+  const concealed = (100 * delta(r, 'audio', 'concealedSamples')) / delta(r, 'audio', 'totalSamplesReceived');
+  const playout =
+    (1000 * delta(r, 'playout', 'totalPlayoutDelay')) / delta(r, 'playout', 'totalSamplesCount');
+  console.log(
+    `  Chromium plays the audio ${ms(avOffset(r.s0))} (window start) / ${ms(avOffset(r.s1))} (end) after ` +
+      `the video of the same sender time (estimatedPlayoutTimestamp)`,
+  );
+  console.log(
+    `  Chromium audio: ${jb('audio')}, playout ${ms(playout)}, concealed ${Number.isFinite(concealed) ? concealed.toFixed(1) : '–'} %`,
+  );
+  if (!values.tone)
+    console.log(
+      `  sound glass to glass (beep due → reaches the page's WebAudio): p50 ${ms(pct(r.sound, 50))}, ` +
+        `p95 ${ms(pct(r.sound, 95))} (n=${r.sound.length}${r.soundNote ? `; ${r.soundNote}` : ''}); ` +
+        `sound after its picture by ${ms(pct(r.sound, 50) - pct(r.total, 50))} (p50s)`,
+    );
+  const t = r.server.transcoder;
+  console.log(
+    `  ffmpeg puts the sound on the wire ${ms(pct(r.soundOut, 50))} after it was due (p50); server: ` +
+      `audio ${r.server.lag ?? '–'} ms behind its video at the egress, paced with ${ms(r.server.hold ?? NaN)} hold; ` +
+      `AAC → Opus ${t ? `${ms(t.median)} (p95 ${ms(t.p95)})` : '–'}`,
+  );
+}
 
 async function main(): Promise<number> {
   let server: TestServer | undefined;
   let browser: TestBrowser | undefined;
-  let pub: ReturnType<typeof publishStamped> | undefined;
-  const hard = setTimeout(() => process.exit(2), Number(values['deadline-s']) * 1000);
+  const live: { pub?: StampedPublisher; tap?: RtmpTap; page?: Page } = {};
+  let cleaning: Promise<void> | undefined;
+  const cleanup = (): Promise<void> =>
+    (cleaning ??= (async () => {
+      const steps = [live.pub?.stop(), live.tap?.close(), browser?.close(), server?.stop()];
+      await Promise.race([Promise.allSettled(steps), new Promise((r) => setTimeout(r, 10_000))]);
+    })());
+  const bail = (code: number, why: string) => (): void => {
+    console.error(`g2g: ${why}; stopping`);
+    void cleanup().finally(() => process.exit(code));
+  };
+  const hard = setTimeout(
+    bail(2, `deadline of ${values['deadline-s']} s reached`),
+    Number(values['deadline-s']) * 1000,
+  );
+  process.once('SIGINT', bail(130, 'interrupted'));
+  process.once('SIGTERM', bail(143, 'terminated'));
+
+  const results: RunResult[] = [];
   try {
     server = await startServer();
     browser = await launchBrowser();
     console.log(
-      `g2g: ${W}x${H}@30 ${values.bitrate}bit/s, ${SECONDS} s per run, load ${loadavg()[0]?.toFixed(1)}`,
+      `g2g: ${W}x${H}@${FPS} ${values.bitrate}bit/s x264 zerolatency over RTMP → WHEP → Chromium; ` +
+        `${WARMUP_S} s warm-up + ${SECONDS} s per run; load ${load()}`,
     );
-    for (let run = 0; run < Number(values.runs); run++) {
-      for (const audio of [true, false]) {
-        const name = `g2g${run}${audio ? 'a' : 'v'}`;
-        const [pubToken, readToken] = await Promise.all([
-          server.token('teacher', `live/${name}`, 'publish'),
-          server.token('student', `live/${name}`, 'read'),
-        ]);
-        pub = publishStamped(`${server.rtmpUrl}/live/${name}?token=${pubToken}`, audio);
-        const r = await measure(browser, `${server.httpUrl}/watch/live/${name}?jwt=${readToken}&lang=en`);
-        const health = (await (await fetch(`${server.httpUrl}/health`)).json()) as {
-          webrtc: { audioLagMs: Record<string, number>; audioHoldMs: Record<string, number> };
-        };
-        pub.stop();
-        pub = undefined;
-        const lag = health.webrtc.audioLagMs[`live/${name}`];
-        const hold = health.webrtc.audioHoldMs[`live/${name}`];
-        const jb = (x: number | null): string => (x === null ? '–' : `${x.toFixed(0)} ms`);
+    for (let run = 1; run <= Number(values.runs); run++) {
+      for (const audio of KINDS) {
+        const r = await measureRun(server, browser, `g2g${run}${audio ? 'a' : 'v'}`, audio, live);
+        results.push(r);
+        report(run, r);
+      }
+    }
+    if (results.length > 1) {
+      console.log(`summary (each run's figure, in run order):`);
+      for (const audio of KINDS) {
+        const rs = results.filter((r) => r.audio === audio);
+        const med = (f: (r: RunResult) => number): string =>
+          rs.map((r) => (Number.isFinite(f(r)) ? f(r).toFixed(0) : '–')).join(' / ') + ' ms';
         console.log(
-          `run ${run + 1} ${audio ? 'with audio ' : 'video only '}: p50 ${pct(r.samples, 50).toFixed(0)} ms, ` +
-            `p95 ${pct(r.samples, 95).toFixed(0)} ms (n=${r.samples.length}); Chromium jitter buffer: ` +
-            `video ${jb(r.videoJitterMs)}, audio ${jb(r.audioJitterMs)}` +
-            (audio ? `, audio playout ${jb(r.playoutMs)}` : '') +
-            (audio
-              ? `; at the server audio arrives ${lag ?? '–'} ms after its video, paced ${hold?.toFixed(0) ?? '–'} ms`
-              : ''),
+          `  ${audio ? 'with audio' : 'video only'}: p50 ${med((r) => pct(r.total, 50))}, p95 ${med((r) => pct(r.total, 95))}` +
+            ` (ffmpeg ${med((r) => pct(r.publisher, 50))} · server + WebRTC ${med((r) => pct(r.network, 50))}` +
+            ` · Chromium ${med((r) => pct(r.browser, 50))})` +
+            (audio && !values.tone ? `; sound p50 ${med((r) => pct(r.sound, 50))}` : ''),
         );
       }
     }
-    console.log(
-      `load average after: ${loadavg()
-        .map((x) => x.toFixed(1))
-        .join(' ')}`,
-    );
+    console.log(`load average after: ${load()}`);
     return 0;
   } catch (e) {
+    if (cleaning) return 1; // interrupted: the children are being stopped
     console.error('g2g: failed:', e instanceof Error ? e.message : e);
     if (server) console.error(server.logTail().slice(-1500));
     return 1;
   } finally {
     clearTimeout(hard);
-    pub?.stop();
-    await browser?.close();
-    await server?.stop();
+    await cleanup();
   }
 }
 
