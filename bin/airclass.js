@@ -12,7 +12,13 @@ if (major < 22 || !strips) {
   process.exit(1);
 }
 const [first] = process.argv.slice(2);
-if (first === undefined || first === 'start' || first.startsWith('-')) {
+if (
+  first === undefined ||
+  first === 'start' ||
+  first === 'main' ||
+  first === 'cluster' ||
+  first.startsWith('-')
+) {
   // The server serves the built pages: build them when missing or older than web/.
   const { ensureWeb } = await import('./ensure-web.js');
   ensureWeb();

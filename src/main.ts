@@ -1,4 +1,5 @@
 import { networkInterfaces } from 'node:os';
+import { Redis } from 'ioredis';
 import { mkdirSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { ports, type Config } from './config/schema.ts';
@@ -26,10 +27,15 @@ import { openStore, type DrizzleStore } from './control/store/db.ts';
 import { buildApp } from './control/http/app.ts';
 import { openClassChannel, type ClassChannel } from './control/ws/channel.ts';
 import { RtmpServer } from './media/servers/rtmp/rtmp-server.ts';
+import { RtspServer } from './media/servers/rtsp/rtsp-server.ts';
+import { Cluster, cpuMeter } from './control/cluster/cluster.ts';
+import { MemoryNodeRegistry, RedisNodeRegistry } from './control/cluster/node-registry.ts';
+import { AirError, isAirError } from './shared/errors.ts';
 import { WhepServer } from './media/servers/webrtc/whep-server.ts';
 import { StreamRegistry } from './media/stream/registry.ts';
 import { AudioManager } from './media/transcode/audio-manager.ts';
 import { locateFfmpeg } from './media/transcode/ffmpeg-locate.ts';
+import { CleanupStack } from './shared/cleanup.ts';
 import { redactUrl, type Logger } from './shared/logger.ts';
 
 /** A running AirClass node (`airclass start`). */
@@ -82,6 +88,8 @@ export interface AirclassNode extends RunningNode {
   readonly classroom: Classroom;
   readonly features: ClassroomFeatureSet;
   readonly rtmp: RtmpServer;
+  readonly rtsp: RtspServer;
+  readonly cluster: Cluster;
   /**
    * Opens the RTMP and HTTP listeners (`listen: false`: none, for `inject()` tests), reschedules
    * the open quiz runs and marks the node ready. Call once.
@@ -89,31 +97,28 @@ export interface AirclassNode extends RunningNode {
   start(opts?: { listen?: boolean }): Promise<void>;
 }
 
-/** Closers run in reverse order of construction, each once, errors logged and not rethrown. */
-class CleanupStack {
-  private readonly items: { what: string; close: () => unknown }[] = [];
-  private readonly log: Logger;
-
-  constructor(log: Logger) {
-    this.log = log;
-  }
-
-  /** Adds `close` (run before everything added earlier); returns `value`. */
-  push<T>(what: string, value: T, close: () => unknown): T {
-    this.items.push({ what, close });
-    return value;
-  }
-
-  /** Runs every closer, newest first. */
-  async run(): Promise<void> {
-    for (const { what, close } of this.items.splice(0).reverse()) {
-      try {
-        await close();
-      } catch (e) {
-        this.log.warn({ err: e, part: what }, 'closing failed');
-      }
-    }
-  }
+/** The WHEP egress of a node (main or sub) from the config; `start()` it before use. */
+export function createWhepServer(cfg: Config, registry: StreamRegistry, logger: Logger): WhepServer {
+  const p = ports(cfg);
+  const announced = [...cfg.webrtcAnnouncedAddresses];
+  if (cfg.webrtcAnnounceLoopback && !announced.includes('127.0.0.1')) announced.push('127.0.0.1');
+  return new WhepServer({
+    registry,
+    logger: logger.child({ part: 'whep' }),
+    udpPort: p.webrtcUdp,
+    ...(cfg.webrtcUdpMux ? {} : { portRange: [p.webrtcMin, p.webrtcMax] as [number, number] }),
+    ...(cfg.webrtcBindAddress ? { bindAddress: cfg.webrtcBindAddress } : {}),
+    announcedAddresses: announced,
+    maxViewers: cfg.maxViewers,
+    join: {
+      maxInFlight: cfg.maxPendingViewers,
+      maxQueued: cfg.joinQueueSize,
+      maxWaitMs: cfg.joinQueueWaitMs,
+      perToken: cfg.maxPendingPerToken,
+      perAddress: cfg.maxPendingPerAddress,
+    },
+    rtcpTimeoutMs: cfg.webrtcRtcpTimeoutMs,
+  });
 }
 
 /** Builds and starts a node: what `airclass start` runs. Everything is closed if the start fails. */
@@ -215,25 +220,7 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
     const audio = new AudioManager({ registry, logger: logger.child({ part: 'audio' }), ffmpeg });
     stack.push('audio', audio, () => audio.close());
 
-    const announced = [...cfg.webrtcAnnouncedAddresses];
-    if (cfg.webrtcAnnounceLoopback && !announced.includes('127.0.0.1')) announced.push('127.0.0.1');
-    const whep = new WhepServer({
-      registry,
-      logger: logger.child({ part: 'whep' }),
-      udpPort: p.webrtcUdp,
-      ...(cfg.webrtcUdpMux ? {} : { portRange: [p.webrtcMin, p.webrtcMax] as [number, number] }),
-      ...(cfg.webrtcBindAddress ? { bindAddress: cfg.webrtcBindAddress } : {}),
-      announcedAddresses: announced,
-      maxViewers: cfg.maxViewers,
-      join: {
-        maxInFlight: cfg.maxPendingViewers,
-        maxQueued: cfg.joinQueueSize,
-        maxWaitMs: cfg.joinQueueWaitMs,
-        perToken: cfg.maxPendingPerToken,
-        perAddress: cfg.maxPendingPerAddress,
-      },
-      rtcpTimeoutMs: cfg.webrtcRtcpTimeoutMs,
-    });
+    const whep = createWhepServer(cfg, registry, logger);
     stack.push('whep', whep, () => whep.close());
     await whep.start();
     const watch = new StreamWatch({ registry, events, viewers: (path) => whep.viewers(path) });
@@ -269,6 +256,63 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       authorize: classroom.publishAuthorizer,
     });
     stack.push('rtmp', rtmp, () => rtmp.close());
+    const rtsp = new RtspServer({
+      registry,
+      logger: logger.child({ part: 'rtsp' }),
+      publicHost: host,
+      // A sub's node token reads every path; anyone else needs a read token of the path.
+      authorize: async (token, path) => {
+        if (!token) throw new AirError('TOKEN_MISSING');
+        try {
+          await tokens.verifyNode(token);
+          return;
+        } catch (e) {
+          if (!isAirError(e) || e.code !== 'TOKEN_INVALID') throw e;
+        }
+        await classroom.authorizeMedia(token, path, 'read');
+      },
+    });
+    stack.push('rtsp', rtsp, () => rtsp.close());
+
+    const redis = cfg.redisUrl
+      ? new Redis(cfg.redisUrl, { lazyConnect: false, maxRetriesPerRequest: 2 })
+      : undefined;
+    if (redis) {
+      redis.on('error', (e) => logger.warn({ err: e.message }, 'cluster registry: Redis error'));
+      stack.push('cluster redis', redis, () => redis.quit().catch(() => redis.disconnect()));
+    }
+    const nodeOpts = { heartbeatMs: cfg.clusterHeartbeatMs, missed: 3 };
+    const cluster = new Cluster({
+      registry: redis
+        ? new RedisNodeRegistry({ redis, prefix: cfg.redisPrefix, ...nodeOpts })
+        : new MemoryNodeRegistry(nodeOpts),
+      logger,
+      heartbeatMs: cfg.clusterHeartbeatMs,
+      mainHasRoom: () => whep.viewers() < cfg.maxViewers,
+      mainWhepUrl: (path) => `${httpUrl}/${path}/whep`,
+    });
+    stack.push('cluster', cluster, () => cluster.close());
+    const startedAt = Date.now();
+    const cpu = cpuMeter();
+    classroom.api.cluster = {
+      cluster,
+      rtspUrl: `rtsp://${host}:${p.rtsp}`,
+      assignRateLimit: cfg.assignRateLimit,
+      self: () => ({
+        id: 'main',
+        name: 'main',
+        httpUrl,
+        capacity: cfg.maxViewers,
+        viewers: whep.viewers(),
+        cpu: cpu(),
+        paths: registry
+          .list()
+          .filter((st) => st.state !== 'idle')
+          .map((st) => st.path),
+        startedAt,
+      }),
+    };
+
     const local: ClassMedia = {
       stopPath: (path, reason) => {
         const kicked = rtmp.kick(path, undefined, reason);
@@ -294,6 +338,7 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       registry,
       whep,
       tokens,
+      jwks: () => tokens.jwksDocument(),
       iceServers: cfg.iceServers,
       rateLimit: cfg.whepRateLimit,
       audio: () => audio.status(),
@@ -317,9 +362,12 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       classroom,
       features,
       rtmp,
+      rtsp,
+      cluster,
       start: async ({ listen = true } = {}) => {
         if (listen) {
           await rtmp.listen(p.rtmp, cfg.host);
+          await rtsp.listen(p.rtsp, cfg.host);
           await app.listen({ port: p.http, host: cfg.host });
         } else {
           await app.ready();

@@ -54,4 +54,11 @@ export const DEFAULTS: Config = {
   wsMaxSocketsPerAddress: 500,
   lessonRestartCooldownMs: 10 * 60_000,
   httpRequestTimeoutMs: 30_000,
+  mainUrl: '',
+  nodeName: '',
+  nodeToken: '',
+  nodeCapacity: 150,
+  clusterHeartbeatMs: 5000,
+  relayIdleMs: 30_000,
+  assignRateLimit: 3000,
 };

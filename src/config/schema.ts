@@ -145,6 +145,20 @@ export const ConfigSchema = Type.Object(
     lessonRestartCooldownMs: Type.Integer({ minimum: 0 }),
     /** Longest an HTTP request may take to arrive in full, ms (408 past it; 0 = no limit). */
     httpRequestTimeoutMs: Type.Integer({ minimum: 0 }),
+    /** Sub: the main node's HTTP base URL (registration, JWKS, assignment), e.g. http://10.0.0.2:8000. */
+    mainUrl: Type.Union([Type.Literal(''), Type.String({ pattern: '^https?://[^\\s]+$' })]),
+    /** Sub: this node's name and id in the cluster (default sub-<port offset>). */
+    nodeName: Type.String({ pattern: '^[A-Za-z0-9._-]{0,64}$' }),
+    /** Sub: the node token from the main (`airclass node-token`); a secret, never logged. */
+    nodeToken: Type.String(),
+    /** Sub: viewers this node takes (its weight in the assignment). */
+    nodeCapacity: Type.Integer({ minimum: 1 }),
+    /** Sub heartbeat interval, ms; a sub missing three is dead. */
+    clusterHeartbeatMs: Type.Integer({ minimum: 100 }),
+    /** Sub: stop pulling a path this long after its last viewer left, ms. */
+    relayIdleMs: Type.Integer({ minimum: 0 }),
+    /** Assignment requests (`POST /api/cluster/assign`) per minute per address. */
+    assignRateLimit: Type.Integer({ minimum: 1 }),
   },
   { additionalProperties: false },
 );

@@ -10,6 +10,8 @@ export const REDACT_PATHS = [
   'secret',
   'key',
   'privateKey',
+  'nodeToken',
+  '*.nodeToken',
   'authorization',
   '*.token',
   '*.jwt',

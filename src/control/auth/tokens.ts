@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { SignJWT, jwtVerify, createLocalJWKSet, type JSONWebKeySet, type JWTPayload } from 'jose';
+import {
+  SignJWT,
+  jwtVerify,
+  createLocalJWKSet,
+  type JSONWebKeySet,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+} from 'jose';
 import { AirError } from '../../shared/errors.ts';
 import type { SigningKeys } from './keys.ts';
 
@@ -89,41 +96,52 @@ export function ttlSeconds(ttl: string): number {
   return Number(m[1]) * unit;
 }
 
-/** Signs and verifies tokens with the node's Ed25519 key; verifies locally against the JWKS. */
-export class TokenService {
-  private readonly keys: SigningKeys;
-  private readonly jwks: ReturnType<typeof createLocalJWKSet>;
+/** Audience of node tokens: a sub registering with the main and pulling its RTSP. */
+export const NODE_AUDIENCE = 'airclass-node';
 
-  constructor(keys: SigningKeys) {
-    this.keys = keys;
-    this.jwks = createLocalJWKSet(this.jwksDocument());
+/** Claims of a node token. */
+export interface NodeClaims {
+  /** The node's name (e.g. "sub-1"). */
+  sub: string;
+  jti?: string;
+  exp?: number;
+}
+
+/**
+ * Verifies tokens against a key set: the node's own (TokenService) or, on a sub, the main's
+ * JWKS fetched over HTTP (see remote-jwks.ts). Holds no private key.
+ */
+export class TokenVerifier {
+  protected readonly keySet: JWTVerifyGetKey;
+
+  constructor(keySet: JWTVerifyGetKey) {
+    this.keySet = keySet;
   }
 
-  /** The public key set served at /.well-known/jwks.json. */
-  jwksDocument(): JSONWebKeySet {
-    return { keys: [{ ...this.keys.publicJwk, kid: this.keys.kid }] };
-  }
-
-  /** Signs a media token valid for `ttl` (e.g. "2h"). */
-  async sign(claims: MediaClaims, ttl: string): Promise<string> {
-    const payload: JWTPayload = { role: claims.role, path: claims.path, act: claims.actions };
-    if (claims.classId) payload.cls = claims.classId;
-    commonClaims(payload, claims);
-    return new SignJWT(payload)
-      .setProtectedHeader({ alg: 'EdDSA', kid: this.keys.kid, typ: 'JWT' })
-      .setIssuer(ISSUER)
-      .setAudience(AUDIENCE)
-      .setSubject(claims.sub)
-      .setIssuedAt()
-      .setExpirationTime(ttl)
-      .sign(this.keys.privateKey);
+  /** Verifies a node token (audience `airclass-node`); TOKEN_INVALID otherwise. */
+  async verifyNode(token: string): Promise<NodeClaims> {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keySet, {
+        issuer: ISSUER,
+        audience: NODE_AUDIENCE,
+        algorithms: ['EdDSA'],
+      }));
+    } catch {
+      throw new AirError('TOKEN_INVALID');
+    }
+    if (typeof payload.sub !== 'string' || payload.role !== 'node') throw new AirError('TOKEN_INVALID');
+    const out: NodeClaims = { sub: payload.sub };
+    if (typeof payload.jti === 'string') out.jti = payload.jti;
+    if (typeof payload.exp === 'number') out.exp = payload.exp;
+    return out;
   }
 
   /** Verifies a token's signature, issuer, audience and expiry; TOKEN_INVALID otherwise. */
   async verify(token: string): Promise<MediaClaims> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks, {
+      ({ payload } = await jwtVerify(token, this.keySet, {
         issuer: ISSUER,
         audience: AUDIENCE,
         algorithms: ['EdDSA'],
@@ -153,37 +171,13 @@ export class TokenService {
   }
 
   /**
-   * Signs an API/session token valid for `ttl`. With `media`, the token also holds the media
-   * audience and the path/actions claims that `verify`/`authorize` check.
-   */
-  async signAccess(claims: AccessClaims, ttl: string): Promise<string> {
-    const payload: JWTPayload = { role: claims.role };
-    if (claims.classId) payload.cls = claims.classId;
-    if (claims.name) payload.name = claims.name;
-    if (claims.link) payload.lnk = claims.link;
-    commonClaims(payload, claims);
-    if (claims.media) {
-      payload.path = claims.media.path;
-      payload.act = claims.media.actions;
-    }
-    return new SignJWT(payload)
-      .setProtectedHeader({ alg: 'EdDSA', kid: this.keys.kid, typ: 'JWT' })
-      .setIssuer(ISSUER)
-      .setAudience(claims.media ? [API_AUDIENCE, AUDIENCE] : API_AUDIENCE)
-      .setSubject(claims.sub)
-      .setIssuedAt()
-      .setExpirationTime(ttl)
-      .sign(this.keys.privateKey);
-  }
-
-  /**
    * Verifies an API/session token (signature, issuer, audience `airclass-api`, expiry, claims);
    * TOKEN_INVALID otherwise. A media-only token is not an API token.
    */
   async verifyAccess(token: string): Promise<AccessClaims> {
     let payload: JWTPayload;
     try {
-      ({ payload } = await jwtVerify(token, this.jwks, {
+      ({ payload } = await jwtVerify(token, this.keySet, {
         issuer: ISSUER,
         audience: API_AUDIENCE,
         algorithms: ['EdDSA'],
@@ -221,5 +215,73 @@ export class TokenService {
       throw new AirError('TOKEN_SCOPE', `The token does not allow ${action} on ${path}.`);
     }
     return claims;
+  }
+}
+
+/** Signs and verifies tokens with the node's Ed25519 key; verifies locally against the JWKS. */
+export class TokenService extends TokenVerifier {
+  private readonly keys: SigningKeys;
+
+  constructor(keys: SigningKeys) {
+    super(createLocalJWKSet({ keys: [{ ...keys.publicJwk, kid: keys.kid }] }));
+    this.keys = keys;
+  }
+
+  /** The public key set served at /.well-known/jwks.json. */
+  jwksDocument(): JSONWebKeySet {
+    return { keys: [{ ...this.keys.publicJwk, kid: this.keys.kid }] };
+  }
+
+  /** Signs a media token valid for `ttl` (e.g. "2h"). */
+  async sign(claims: MediaClaims, ttl: string): Promise<string> {
+    const payload: JWTPayload = { role: claims.role, path: claims.path, act: claims.actions };
+    if (claims.classId) payload.cls = claims.classId;
+    commonClaims(payload, claims);
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: 'EdDSA', kid: this.keys.kid, typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject(claims.sub)
+      .setIssuedAt()
+      .setExpirationTime(ttl)
+      .sign(this.keys.privateKey);
+  }
+
+  /**
+   * Signs an API/session token valid for `ttl`. With `media`, the token also holds the media
+   * audience and the path/actions claims that `verify`/`authorize` check.
+   */
+  async signAccess(claims: AccessClaims, ttl: string): Promise<string> {
+    const payload: JWTPayload = { role: claims.role };
+    if (claims.classId) payload.cls = claims.classId;
+    if (claims.name) payload.name = claims.name;
+    if (claims.link) payload.lnk = claims.link;
+    commonClaims(payload, claims);
+    if (claims.media) {
+      payload.path = claims.media.path;
+      payload.act = claims.media.actions;
+    }
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: 'EdDSA', kid: this.keys.kid, typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(claims.media ? [API_AUDIENCE, AUDIENCE] : API_AUDIENCE)
+      .setSubject(claims.sub)
+      .setIssuedAt()
+      .setExpirationTime(ttl)
+      .sign(this.keys.privateKey);
+  }
+
+  /** Signs a node token (a sub's credential with the main: register, heartbeat, RTSP pulls). */
+  async signNode(name: string, ttl: string): Promise<string> {
+    const payload: JWTPayload = { role: 'node' };
+    commonClaims(payload, {});
+    return new SignJWT(payload)
+      .setProtectedHeader({ alg: 'EdDSA', kid: this.keys.kid, typ: 'JWT' })
+      .setIssuer(ISSUER)
+      .setAudience(NODE_AUDIENCE)
+      .setSubject(name)
+      .setIssuedAt()
+      .setExpirationTime(ttl)
+      .sign(this.keys.privateKey);
   }
 }

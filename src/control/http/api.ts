@@ -14,6 +14,7 @@ import type { TokenGate } from '../classroom/token-gate.ts';
 import type { Store } from '../store/types.ts';
 import { authRoutes } from './routes/auth.ts';
 import { classRoutes } from './routes/classes.ts';
+import { clusterRoutes, type ClusterRouteDeps } from './routes/cluster.ts';
 import { joinRoutes } from './routes/join.ts';
 import { lessonRoutes, type LessonRouteDeps } from './routes/lessons.ts';
 import { quizRoutes, type QuizRouteDeps } from './routes/quizzes.ts';
@@ -54,6 +55,8 @@ export interface ApiDeps {
   answerRateLimit?: number;
   /** "My data" and lesson engagement (routes registered only when given). */
   studentData?: LessonRouteDeps['studentData'];
+  /** The cluster API (registration, heartbeats, assignment, node list); absent = none. */
+  cluster?: Omit<ClusterRouteDeps, 'tokens' | 'authenticator' | 'authorizeMedia'>;
 }
 
 /** Registers the `/api` context on `app`. */
@@ -78,6 +81,10 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       joinRoutes(api, deps);
       quizRoutes(api, deps);
       lessonRoutes(api, deps);
+      if (deps.cluster) {
+        const { tokens, authenticator, authorizeMedia } = deps;
+        clusterRoutes(api, { ...deps.cluster, tokens, authenticator, authorizeMedia });
+      }
     },
     { prefix: '/api' },
   );

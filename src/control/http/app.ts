@@ -68,8 +68,10 @@ function cutSlowBodies(app: FastifyInstance, ms: number): void {
   });
 }
 
-/** Builds the Fastify app without listening, so tests can use `inject()`. */
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+/** What every node's HTTP app has: logging, errors, limits, security headers, SDP bodies. */
+async function baseApp(
+  deps: Pick<AppDeps, 'logger' | 'bodyLimit' | 'requestTimeoutMs'>,
+): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger.child({ part: 'http' }) as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit,
@@ -89,11 +91,30 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   await registerSecurity(app);
   await app.register(rateLimit, { global: false, errorResponseBuilder: rateLimited });
+  return app;
+}
+
+/** Builds the Fastify app without listening, so tests can use `inject()`. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = await baseApp(deps);
   await registerDocs(app, deps.version ?? '0.1.0');
   if (deps.ws) await wsRoutes(app, deps.ws);
   statusRoutes(app, deps);
   whepRoutes(app, { ...deps, authorizeMedia: deps.authorizeMedia ?? deps.api.authorizeMedia });
   await registerApi(app, deps.api);
   await webRoutes(app, deps.webDir ?? DEFAULT_WEB_DIR);
+  return app;
+}
+
+/** What a sub node's HTTP app is built from: status and WHEP, no database, no API. */
+export type EdgeAppDeps = StatusRouteDeps &
+  WhepRouteDeps &
+  Pick<AppDeps, 'logger' | 'bodyLimit' | 'requestTimeoutMs'>;
+
+/** The HTTP app of a sub node: `/health`, `/ready` and WHEP (tokens checked against the main's JWKS). */
+export async function buildEdgeApp(deps: EdgeAppDeps): Promise<FastifyInstance> {
+  const app = await baseApp(deps);
+  statusRoutes(app, deps);
+  whepRoutes(app, deps);
   return app;
 }

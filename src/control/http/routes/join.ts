@@ -28,7 +28,7 @@ const JoinResponse = Type.Object({
     status: Type.Union([Type.Literal('scheduled'), Type.Literal('live'), Type.Literal('archived')]),
   }),
   path: Type.String(),
-  whepUrl: Type.String(),
+  whepUrl: Type.String({ description: 'WHEP URL on the node assigned to this student (a sub, or the main)' }),
   watchUrl: Type.String(),
   wsUrl: Type.String(),
 });
@@ -73,6 +73,15 @@ export function joinRoutes(api: FastifyInstance, deps: ApiDeps): void {
     },
     async (req, reply) => {
       const result = await access.join(req.body.code, req.body.name);
+      // The WHEP URL on the sub node this student is assigned to (the player asks again on a
+      // failure, POST /api/cluster/assign); the main's own when no sub can take the student.
+      if (deps.cluster) {
+        try {
+          result.whepUrl = (await deps.cluster.cluster.assign(result.participantId, result.path)).whepUrl;
+        } catch (e) {
+          req.log.info({ err: (e as Error).message }, 'no node for the student yet; the player asks again');
+        }
+      }
       req.log.info({ classId: result.class.id, participantId: result.participantId }, 'student joined');
       void reply.header('Cache-Control', 'no-store');
       return result;

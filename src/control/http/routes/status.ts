@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { StreamRegistry } from '../../../media/stream/registry.ts';
 import type { WhepServer } from '../../../media/servers/webrtc/whep-server.ts';
-import type { TokenService } from '../../auth/tokens.ts';
+import type { JSONWebKeySet } from 'jose';
 
 /** The transcoder's availability as /health reports it. */
 export interface AudioStatus {
@@ -15,11 +15,14 @@ export interface AudioStatus {
 export interface StatusRouteDeps {
   registry: StreamRegistry;
   whep: WhepServer;
-  tokens: TokenService;
+  /** The JWKS this node serves (the main); absent on a sub. */
+  jwks?: () => JSONWebKeySet;
   audio: () => AudioStatus;
   /** True once every listener is up and until shutdown starts. */
   ready: () => boolean;
   startedAt: number;
+  /** More fields of /health (a sub's relay and cluster state). */
+  extraHealth?: () => Record<string, unknown>;
 }
 
 /** `/health` (live paths, codecs, bitrate, viewers, ffmpeg), `/ready` and the JWKS. */
@@ -61,6 +64,7 @@ export function statusRoutes(app: FastifyInstance, deps: StatusRouteDeps): void 
       paths,
       ffmpeg: audio,
       audio: audio.available ? 'on' : `off: ${audio.reason ?? 'unknown'}`,
+      ...deps.extraHealth?.(),
     };
   });
 
@@ -69,8 +73,11 @@ export function statusRoutes(app: FastifyInstance, deps: StatusRouteDeps): void 
     return { ready: true };
   });
 
-  app.get('/.well-known/jwks.json', async (_req, reply) => {
-    void reply.header('Cache-Control', 'public, max-age=300');
-    return deps.tokens.jwksDocument();
-  });
+  const jwks = deps.jwks;
+  if (jwks) {
+    app.get('/.well-known/jwks.json', async (_req, reply) => {
+      void reply.header('Cache-Control', 'public, max-age=300');
+      return jwks();
+    });
+  }
 }

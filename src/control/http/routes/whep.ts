@@ -1,17 +1,22 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AirError } from '../../../shared/errors.ts';
 import type { IceServerConfig, WhepServer } from '../../../media/servers/webrtc/whep-server.ts';
-import type { MediaAction, MediaClaims, TokenService } from '../../auth/tokens.ts';
+import type { MediaAction, MediaClaims, TokenVerifier } from '../../auth/tokens.ts';
 
 /** What the WHEP routes need. */
 export interface WhepRouteDeps {
   whep: WhepServer;
-  tokens: TokenService;
+  tokens: TokenVerifier;
   /**
    * Checks a media token for a path and action, then against the database (token gate: an
    * ended lesson → 410 LESSON_ENDED, a removed student → 403 REMOVED); default: scope only.
    */
   authorizeMedia?: (token: string | undefined, path: string, action: MediaAction) => Promise<MediaClaims>;
+  /**
+   * Runs before a viewer session is made, after the token check: a sub node starts pulling the
+   * path from the main here (STREAM_NOT_LIVE when the main has nothing on it).
+   */
+  prepareMedia?: (path: string) => Promise<void>;
   iceServers: readonly IceServerConfig[];
   /** Requests per minute per address. */
   rateLimit: number;
@@ -89,6 +94,7 @@ export function whepRoutes(app: FastifyInstance, deps: WhepRouteDeps): void {
         throw new AirError('UNSUPPORTED_MEDIA_TYPE', 'The offer must be sent as application/sdp.');
       }
       const claims = await authorize(requestToken(req), path, 'read');
+      await deps.prepareMedia?.(path);
       const { session, answer } = await whep.create(path, req.body, {
         owner: claims.sub,
         token: claims.jti ?? requestToken(req) ?? '-',

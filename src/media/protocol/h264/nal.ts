@@ -184,3 +184,24 @@ export function isKeyframe(nalus: readonly Uint8Array[]): boolean {
   }
   return false;
 }
+
+/**
+ * The NAL units of a frame with SPS and PPS put in front of an IDR that lacks them: RTMP (FLV)
+ * and SDP carry them out of band, but a WebRTC or RTSP receiver joining at this keyframe needs
+ * them in band.
+ */
+export function withParameterSets(
+  nalus: readonly Uint8Array[],
+  sps: Uint8Array | undefined,
+  pps: Uint8Array | undefined,
+): readonly Uint8Array[] {
+  if (
+    !sps ||
+    !pps ||
+    !nalus.some((n) => nalType(n) === NAL_IDR) ||
+    nalus.some((n) => nalType(n) === NAL_SPS)
+  ) {
+    return nalus;
+  }
+  return [sps, pps, ...nalus];
+}

@@ -1,4 +1,4 @@
-import { NAL_IDR, NAL_SPS, nalType } from '../../protocol/h264/nal.ts';
+import { withParameterSets } from '../../protocol/h264/nal.ts';
 import { packetizeH264 } from '../../protocol/rtp/h264-packetizer.ts';
 import { RtpSequencer } from '../../protocol/rtp/sequencer.ts';
 import type { Stream } from '../../stream/stream.ts';
@@ -45,26 +45,16 @@ export class StreamFeed {
     this.ring.flush();
   }
 
-  /**
-   * The NAL units to send for a video frame. RTMP (FLV) carries SPS/PPS out of band, in the
-   * sequence header; a browser needs them in band before an IDR, so they are put in front of
-   * every IDR frame that lacks them.
-   */
-  private videoNalus(au: AccessUnit): readonly Uint8Array[] {
-    const v = this.stream.video;
-    if (!v || !au.data.some((n) => nalType(n) === NAL_IDR) || au.data.some((n) => nalType(n) === NAL_SPS)) {
-      return au.data;
-    }
-    return [v.sps, v.pps, ...au.data];
-  }
-
   /** Packetises one access unit and writes its packets to the ring. */
   process(au: AccessUnit): void {
     const arrival = this.now();
     if (au.codec === 'h264') {
       let payloads: { payload: Uint8Array; marker: boolean }[];
       try {
-        payloads = packetizeH264(this.videoNalus(au), RTP_MTU);
+        payloads = packetizeH264(
+          withParameterSets(au.data, this.stream.video?.sps, this.stream.video?.pps),
+          RTP_MTU,
+        );
       } catch {
         return;
       }

@@ -1,0 +1,158 @@
+/**
+ * The composition root of a sub node (`airclass sub --main <url>`, DESIGN §2): an edge that
+ * holds no database. It registers with the main and heartbeats its load, verifies viewers'
+ * tokens locally against the main's JWKS, pulls each path from the main over RTSP when its
+ * first viewer arrives, and serves WHEP on its own one UDP port. Built without listening;
+ * `start()` opens the HTTP listener.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ports, type Config } from './config/schema.ts';
+import { RemoteJwks } from './control/auth/remote-jwks.ts';
+import { TokenVerifier } from './control/auth/tokens.ts';
+import { cpuMeter } from './control/cluster/cluster.ts';
+import { ClusterMember } from './control/cluster/member.ts';
+import type { NodeLoad } from './control/cluster/node-registry.ts';
+import { buildEdgeApp } from './control/http/app.ts';
+import { createWhepServer, publicHost } from './main.ts';
+import { RtspRelay } from './media/servers/rtsp/relay.ts';
+import type { WhepServer } from './media/servers/webrtc/whep-server.ts';
+import { StreamRegistry } from './media/stream/registry.ts';
+import { CleanupStack } from './shared/cleanup.ts';
+import { AirError } from './shared/errors.ts';
+import type { Logger } from './shared/logger.ts';
+
+/** A built sub node. */
+export interface SubNode {
+  readonly config: Config;
+  readonly name: string;
+  readonly http: FastifyInstance;
+  readonly registry: StreamRegistry;
+  readonly whep: WhepServer;
+  readonly relay: RtspRelay;
+  readonly member: ClusterMember;
+  readonly jwks: RemoteJwks;
+  /** This node's public HTTP base URL. */
+  readonly url: string;
+  banner(): string;
+  /** Opens the HTTP listener and registers with the main. */
+  start(): Promise<void>;
+  /** Leaves the cluster and closes everything. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Builds a sub node from the config (mainUrl and nodeToken are required). */
+export async function buildSubNode(cfg: Config, logger: Logger): Promise<SubNode> {
+  if (!cfg.mainUrl)
+    throw new AirError('CONFIG_INVALID', 'A sub needs the main node’s URL (--main http://MAIN:8000).');
+  if (!cfg.nodeToken) {
+    throw new AirError(
+      'CONFIG_INVALID',
+      'A sub needs a node token (--token or AIRCLASS_NODE_TOKEN; print one on the main with `airclass node-token`).',
+    );
+  }
+  const p = ports(cfg);
+  const name = cfg.nodeName || `sub-${cfg.portOffset}`;
+  const mainUrl = cfg.mainUrl.replace(/\/+$/, '');
+  const url = cfg.publicUrl ? cfg.publicUrl.replace(/\/+$/, '') : `http://${publicHost(cfg)}:${p.http}`;
+  const log = logger.child({ node: name });
+  const stack = new CleanupStack(log);
+  let ready = false;
+  try {
+    const jwks = new RemoteJwks({ url: `${mainUrl}/.well-known/jwks.json` });
+    const verifier = new TokenVerifier(jwks.getKey);
+    const registry = new StreamRegistry({ reconnectGraceMs: cfg.reconnectGraceMs });
+    stack.push('registry', registry, () => registry.close());
+    const whep = createWhepServer(cfg, registry, log);
+    stack.push('whep', whep, () => whep.close());
+    await whep.start();
+    const cpu = cpuMeter();
+    const member: ClusterMember = new ClusterMember({
+      mainUrl,
+      token: cfg.nodeToken,
+      id: name,
+      name,
+      httpUrl: url,
+      capacity: cfg.nodeCapacity,
+      logger: log,
+      load: (): NodeLoad => ({ viewers: whep.viewers(), cpu: cpu(), paths: relay.paths() }),
+    });
+    stack.push('member', member, () => member.close());
+    const relay: RtspRelay = new RtspRelay({
+      registry,
+      logger: log,
+      mainRtspUrl: (): string => member.rtspUrl ?? '',
+      token: () => cfg.nodeToken,
+      viewers: (path) => whep.viewers(path),
+      idleMs: cfg.relayIdleMs,
+    });
+    stack.push('relay', relay, () => relay.close());
+    registry.on('offline', (s) => log.info({ path: s.path }, 'stream offline'));
+
+    const http = await buildEdgeApp({
+      logger: log,
+      bodyLimit: cfg.httpBodyLimit,
+      requestTimeoutMs: cfg.httpRequestTimeoutMs,
+      registry,
+      whep,
+      tokens: verifier,
+      authorizeMedia: (token, path, action) => {
+        if (action !== 'read') throw new AirError('FORBIDDEN', 'A sub node serves viewers only.');
+        return verifier.authorize(token, path, action);
+      },
+      prepareMedia: (path) => {
+        if (!member.rtspUrl) {
+          throw new AirError('STREAM_NOT_LIVE', 'This node has not reached the main yet.', {
+            'Retry-After': '2',
+          });
+        }
+        return relay.want(path);
+      },
+      iceServers: cfg.iceServers,
+      rateLimit: cfg.whepRateLimit,
+      audio: () => ({ available: true, reason: 'relays the main’s Opus' }),
+      ready: () => ready,
+      startedAt: Date.now(),
+      extraHealth: () => ({
+        role: 'sub',
+        name,
+        main: mainUrl,
+        registered: member.registered,
+        keys: jwks.loaded,
+        relay: { paths: relay.paths(), reconnects: relay.stats.reconnects },
+      }),
+    });
+    stack.push('http', http, () => http.close());
+    stack.push('ready', null, () => (ready = false));
+    let closing: Promise<void> | undefined;
+    return {
+      config: cfg,
+      name,
+      http,
+      registry,
+      whep,
+      relay,
+      member,
+      jwks,
+      url,
+      banner: () =>
+        [
+          `AirClass sub node "${name}" is running.`,
+          `  HTTP        ${url}   (health: ${url}/health)`,
+          `  WHEP        ${url}/live/<name>/whep   (students are sent here by the main)`,
+          `  WebRTC UDP  ${whep.udpPort}`,
+          `  Main        ${mainUrl}`,
+        ].join('\n'),
+      start: async () => {
+        await http.listen({ port: p.http, host: cfg.host });
+        void jwks.refresh();
+        await member.start();
+        ready = true;
+        log.info({ http: url, main: mainUrl, capacity: cfg.nodeCapacity }, 'AirClass sub started');
+      },
+      close: () => (closing ??= stack.run()),
+    };
+  } catch (e) {
+    await stack.run();
+    throw e;
+  }
+}
