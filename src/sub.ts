@@ -118,7 +118,11 @@ export async function buildSubNode(cfg: Config, logger: Logger): Promise<SubNode
         main: mainUrl,
         registered: member.registered,
         keys: jwks.loaded,
-        relay: { paths: relay.paths(), reconnects: relay.stats.reconnects },
+        relay: {
+          paths: relay.paths(),
+          reconnects: relay.stats.reconnects,
+          hopMs: Object.fromEntries(relay.paths().map((path) => [path, relay.pullOf(path)?.hopMs() ?? null])),
+        },
       }),
     });
     stack.push('http', http, () => http.close());

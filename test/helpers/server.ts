@@ -32,6 +32,8 @@ export interface ServerOptions {
   dataDir?: string;
   /** How long to wait for GET /ready → 200 (ms, default 30 s). */
   readyTimeoutMs?: number;
+  /** `start` (default) or `main` (the same node, named for a cluster). */
+  command?: 'start' | 'main';
 }
 
 /** A running AirClass server. */
@@ -112,7 +114,15 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'airclass-data-')));
   // SERVER_NODE_ARGS (environment): extra Node flags for the server (e.g. "--cpu-prof" in benchmarks).
   const nodeArgs = (process.env.SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const args = [...nodeArgs, CLI, 'start', '--data-dir', dataDir, '--port-offset', String(portOffset)];
+  const args = [
+    ...nodeArgs,
+    CLI,
+    opts.command ?? 'start',
+    '--data-dir',
+    dataDir,
+    '--port-offset',
+    String(portOffset),
+  ];
   const proc = spawn(NODE_BIN, args, {
     cwd: REPO_ROOT,
     // Any free WebRTC UDP port, so parallel test servers never collide (GET /health tells it).

@@ -88,6 +88,10 @@ export class ClusterMember {
         this.registered = false;
         this.log.info('the main does not know this node (restarted, or marked it dead); registering again');
         await this.register();
+      } else if (res.status === 401 || res.status === 403) {
+        throw new Error(
+          `the main refused this node’s token (${res.status}); make a new one with airclass node-token`,
+        );
       } else if (res.status !== 204) throw new Error(`heartbeat answered ${res.status}`);
       if (this.failures > 0) this.log.info({ failures: this.failures }, 'the main answers again');
       this.failures = 0;

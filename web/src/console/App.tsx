@@ -1,7 +1,8 @@
 /**
  * The teacher console (/console): who is signed in (the session cookie set at /login; without
  * one the page goes there), the class list, one class at a time and, for admins, the teacher
- * accounts. The selection is kept in the address (`?class=<id>` or `?view=teachers`).
+ * accounts and the cluster's nodes. The selection is kept in the address (`?class=<id>`,
+ * `?view=teachers` or `?view=cluster`).
  */
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -10,6 +11,7 @@ import { Header } from '../lib/components/Header.tsx';
 import { langSuffix, useI18n } from '../lib/i18n.ts';
 import { AdminView } from './AdminView.tsx';
 import { ClassPage } from './ClassPage.tsx';
+import { ClusterView } from './ClusterView.tsx';
 import { Sidebar } from './Sidebar.tsx';
 import type { ClassInfo, Me } from './types.ts';
 
@@ -17,11 +19,18 @@ function toLogin(): void {
   location.replace(`/login?next=${encodeURIComponent('/console')}${langSuffix('&')}`);
 }
 
+/** The admin-only views: the sidebar's id for each and its `?view=` name. */
+const ADMIN_VIEWS = new Map([
+  ['admin', 'teachers'],
+  ['cluster', 'cluster'],
+]);
+
 function keepInUrl(selected: string | null): void {
   const url = new URL(location.href);
   url.searchParams.delete('class');
   url.searchParams.delete('view');
-  if (selected === 'admin') url.searchParams.set('view', 'teachers');
+  const view = selected ? ADMIN_VIEWS.get(selected) : undefined;
+  if (view) url.searchParams.set('view', view);
   else if (selected) url.searchParams.set('class', selected);
   history.replaceState(history.state, '', url);
 }
@@ -54,9 +63,9 @@ export function ConsoleApp(): JSX.Element {
       list.sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
       setClasses(list);
       const q = new URLSearchParams(location.search);
-      const wanted = q.get('view') === 'teachers' ? 'admin' : q.get('class');
-      const ok =
-        wanted && ((wanted === 'admin' && who.role === 'admin') || list.some((c) => c.id === wanted));
+      const view = [...ADMIN_VIEWS].find(([, name]) => name === q.get('view'))?.[0];
+      const wanted = view ?? q.get('class');
+      const ok = wanted && (view ? who.role === 'admin' : list.some((c) => c.id === wanted));
       // An admin sees every teacher's classes: open none unasked (opening one joins its roster).
       const first =
         who.role === 'admin'
@@ -113,6 +122,8 @@ export function ConsoleApp(): JSX.Element {
             />
             {selected === 'admin' && me.role === 'admin' ? (
               <AdminView selfId={me.sub} />
+            ) : selected === 'cluster' && me.role === 'admin' ? (
+              <ClusterView />
             ) : cls ? (
               <ClassPage key={cls.id} cls={cls} onChange={changed} />
             ) : (

@@ -1,6 +1,6 @@
 /**
  * The console's left column: "new class" and the classes grouped by status (live first;
- * archived ones last), and for admins the teacher-accounts entry.
+ * archived ones last), and for admins the teacher-accounts and cluster entries.
  */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
@@ -15,7 +15,7 @@ const GROUPS = ['live', 'scheduled', 'archived'] as const;
 const groupOf = (c: ClassInfo) =>
   c.status === 'archived' || c.archived ? 'archived' : c.status === 'live' ? 'live' : 'scheduled';
 
-/** The sidebar. `selected` is a class id or 'admin'. */
+/** The sidebar. `selected` is a class id, 'admin' (accounts) or 'cluster'. */
 export function Sidebar(props: {
   classes: ClassInfo[];
   selected: string | null;
@@ -101,6 +101,15 @@ export function Sidebar(props: {
             onClick={() => props.onSelect('admin')}
           >
             {t('side.admin')}
+          </button>
+          <button
+            type="button"
+            class="btn"
+            id="open-cluster"
+            aria-current={props.selected === 'cluster' ? 'page' : undefined}
+            onClick={() => props.onSelect('cluster')}
+          >
+            {t('side.cluster')}
           </button>
         </div>
       )}

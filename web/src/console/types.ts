@@ -154,3 +154,22 @@ export interface EngagementPoint {
   at: string;
   class: number;
 }
+
+/** One node of the cluster as the admin sees it (`GET /api/cluster/nodes`). */
+export interface ClusterNode {
+  id: string;
+  name: string;
+  role: 'main' | 'sub';
+  state: 'alive' | 'dead';
+  httpUrl: string;
+  capacity: number;
+  viewers: number;
+  /** Percent of one core (can pass 100 on several cores). */
+  cpu: number;
+  /** Live paths it relays, e.g. `live/abc`. */
+  paths: string[];
+  /** Students the main sent there recently. */
+  assigned: number;
+  startedAt: string;
+  lastSeen: string;
+}

@@ -6,6 +6,7 @@
  */
 import { AudioMeter } from './audio-meter.ts';
 import type { PlayerMonitor, PlayerReason, PlayerState, PlayerStats, PlayerView } from './player-types.ts';
+import type { EndpointResolver } from './assign.ts';
 import { deleteWhepSession, openWhepSession, WhepError, type WhepSession } from './whep.ts';
 
 const DISCONNECT_GRACE_MS = 2000; // 'disconnected'/'failed' this long → new session
@@ -21,10 +22,15 @@ const MAX_BACKOFF_MS = 10000;
 
 export type { PlayerMonitor, PlayerReason, PlayerState, PlayerStats, PlayerView } from './player-types.ts';
 
-/** Options: the video element, `endpoint` (e.g. `/live/<classId>/whep`) and the Bearer token. */
+/**
+ * Options: the video element, `endpoint` (e.g. `/live/<classId>/whep`) and the Bearer token.
+ * With `resolveEndpoint` (a cluster: assign.ts) the endpoint is asked for before every
+ * connection, so a student whose sub node died moves to another without a reload.
+ */
 export interface PlayerOptions {
   video: HTMLVideoElement;
   endpoint: string;
+  resolveEndpoint?: EndpointResolver;
   token: string;
   onChange?: (view: PlayerView) => void;
 }
@@ -49,6 +55,8 @@ export class WhepPlayer {
   #retryTimer: number | undefined;
   #statsTimer: number | undefined;
   #stopped = true;
+  /** The last session broke or its node could not be reached: ask for another node. */
+  #lost = false;
   #ice: RTCIceServer[] | null = null;
   #meter = new AudioMeter();
   #bytes: { at: number; bytes: number } | null = null;
@@ -125,6 +133,7 @@ export class WhepPlayer {
   #markLive(): void {
     this.#everLive = true;
     this.#attempt = 0;
+    this.#lost = false;
     if (this.monitor.state !== 'live') this.#set('live', 'live');
   }
 
@@ -139,8 +148,10 @@ export class WhepPlayer {
       );
     let opened: WhepSession;
     try {
+      const endpoint = this.#o.resolveEndpoint ? await this.#o.resolveEndpoint(this.#lost) : this.#o.endpoint;
+      if (gen !== this.#gen || this.#stopped) return;
       opened = await openWhepSession({
-        endpoint: this.#o.endpoint,
+        endpoint,
         token: this.#o.token,
         iceServers: this.#ice,
       });
@@ -191,6 +202,8 @@ export class WhepPlayer {
     const status = w?.status ?? 0;
     this.monitor.httpStatus = status || null;
     if (!w) console.warn('airclass: WHEP session failed', e);
+    // Unreachable, or the node failed or is full (5xx): the next attempt asks for another node.
+    if (!w || status >= 500) this.#lost = true;
     if (status === 410) return this.stop({ state: 'ended', reason: 'lessonEnded' });
     if (status === 401 || status === 403) {
       const reason: PlayerReason = !this.#o.token
@@ -233,6 +246,7 @@ export class WhepPlayer {
   #reconnect(s: Live): void {
     if (s !== this.#s || this.#stopped) return;
     this.#drop(s);
+    this.#lost = true;
     this.monitor.reconnects += 1;
     this.#attempt += 1;
     this.#set('reconnecting', 'reconnecting');

@@ -11,6 +11,7 @@ import { ClassChannel } from '../lib/channel.ts';
 import { Chat } from '../lib/components/chat/Chat.tsx';
 import { Header } from '../lib/components/Header.tsx';
 import { useI18n } from '../lib/i18n.ts';
+import { clusterEndpoint } from '../lib/assign.ts';
 import { WhepPlayer, type PlayerView } from '../lib/whep-player.ts';
 import { EngagementPanel } from '../console/Engagement.tsx';
 import { HandsPanel } from '../console/Hands.tsx';
@@ -56,6 +57,7 @@ export function MonitorApp(): JSX.Element {
     const player = new WhepPlayer({
       video: video.current,
       endpoint: `/live/${encodeURIComponent(classId)}/whep`,
+      resolveEndpoint: clusterEndpoint(token, `/live/${encodeURIComponent(classId)}/whep`),
       token,
       onChange: setView,
     });

@@ -9,6 +9,7 @@ import { ClassChannel } from '../lib/channel.ts';
 import { Chat } from '../lib/components/chat/Chat.tsx';
 import { Header } from '../lib/components/Header.tsx';
 import { langSuffix, useI18n } from '../lib/i18n.ts';
+import { clusterEndpoint } from '../lib/assign.ts';
 import { WhepPlayer, type PlayerMonitor, type PlayerView } from '../lib/whep-player.ts';
 import { Actions } from './Actions.tsx';
 import { useEngagement } from './engagement.ts';
@@ -52,6 +53,8 @@ export function WatchPage() {
     const player = new WhepPlayer({
       video: videoRef.current!,
       endpoint: `/${PATH}/whep`,
+      // The main sends the player to this viewer's sub node (and to another when it is lost).
+      ...(TOKEN ? { resolveEndpoint: clusterEndpoint(TOKEN, `/${PATH}/whep`) } : {}),
       token: TOKEN,
       onChange: setView,
     });

@@ -13,6 +13,7 @@ import { AacDepacketizer } from '../../protocol/rtp/aac.ts';
 import { H264Depacketizer } from '../../protocol/rtp/h264-packetizer.ts';
 import { depacketizeOpus } from '../../protocol/rtp/opus.ts';
 import { RtpPacket } from '../../protocol/rtp/packet.ts';
+import { parseRtcp } from '../webrtc/rtcp.ts';
 import {
   formatTransport,
   parseSessionHeader,
@@ -69,7 +70,12 @@ interface InTrack {
   base?: number;
   ext: number;
   last?: number;
+  /** The main's last sender report: its wall clock (ms) at an RTP timestamp. */
+  sr?: { unixMs: number; rtp: number };
 }
+
+const NTP_EPOCH_OFFSET_S = 2_208_988_800;
+const HOP_SAMPLES = 1000;
 
 /** A response with an error status. */
 class RtspStatusError extends Error {
@@ -98,6 +104,11 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
   private ended = false;
   /** Packets and bytes received (bench, /health). */
   readonly stats = { packets: 0, bytes: 0, accessUnits: 0, badPackets: 0 };
+  /**
+   * How long video frames took from the main's send to this node, ms (the main's sender reports
+   * map its wall clock to RTP time; meaningful when both clocks agree, e.g. on one machine).
+   */
+  private readonly hops: number[] = [];
 
   constructor(opts: RtspPullOptions) {
     super();
@@ -237,7 +248,11 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
 
   private onRtp(channel: number, data: Uint8Array): void {
     const t = this.tracks.get(channel);
-    if (!t) return; // RTCP (odd channels) or an unknown channel
+    if (!t) {
+      const media = this.tracks.get(channel - 1);
+      if (media && channel % 2 === 1) this.onRtcp(media, data);
+      return;
+    }
     let pkt: RtpPacket;
     try {
       pkt = RtpPacket.parse(data);
@@ -251,6 +266,8 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
       if (t.codec === 'h264') {
         for (const unit of this.h264.process(pkt)) {
           const ms = this.ms(t, unit.timestamp);
+          if (t.sr)
+            this.hop(Date.now() - (t.sr.unixMs + (((unit.timestamp - t.sr.rtp) | 0) * 1000) / t.clock));
           this.deliver(accessUnit('h264', ms, ms, unit.key || isKeyframe(unit.nalus), unit.nalus));
         }
       } else if (t.codec === 'opus') {
@@ -265,6 +282,28 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
     } catch {
       this.stats.badPackets++;
     }
+  }
+
+  private onRtcp(t: InTrack, data: Uint8Array): void {
+    for (const p of parseRtcp(data)) {
+      if (p.type !== 'sr') continue;
+      const unixMs = (p.ntpSec - NTP_EPOCH_OFFSET_S) * 1000 + (p.ntpFrac / 0x1_0000_0000) * 1000;
+      t.sr = { unixMs, rtp: p.rtpTimestamp };
+    }
+  }
+
+  private hop(ms: number): void {
+    if (this.hops.length >= HOP_SAMPLES) this.hops.shift();
+    this.hops.push(ms);
+  }
+
+  /** The main → here delay of the last frames: median and 99th percentile, ms. */
+  hopMs(): { p50: number; p99: number; n: number } | undefined {
+    if (this.hops.length === 0) return undefined;
+    const s = [...this.hops].sort((a, b) => a - b);
+    const at = (q: number): number =>
+      Math.round(s[Math.min(s.length - 1, Math.floor(q * s.length))]! * 100) / 100;
+    return { p50: at(0.5), p99: at(0.99), n: s.length };
   }
 
   /** Milliseconds on the pull's timeline of an RTP timestamp of track `t` (wraps unrolled). */
