@@ -238,8 +238,10 @@ describe('a main and three subs', () => {
     const bySub = countBy(students.map((s) => new URL(s.whepUrl).port));
     const subPorts = subs.map((s) => new URL(s.http).port);
     expect(Object.keys(bySub).sort()).toEqual([...subPorts].sort());
-    for (const n of Object.values(bySub))
-      (expect(n).toBeGreaterThanOrEqual(5), expect(n).toBeLessThanOrEqual(15));
+    for (const n of Object.values(bySub)) {
+      expect(n).toBeGreaterThanOrEqual(5);
+      expect(n).toBeLessThanOrEqual(15);
+    }
 
     for (let g = 0; g < 3; g++) {
       const child = fork(`${REPO_ROOT}/test/helpers/cluster-viewers.ts`, [], {
