@@ -428,11 +428,49 @@ describe('a main and three subs', () => {
     );
   }, 90_000);
 
+  it('the Chromium student’s sub dies: the player moves to another node without a reload', async () => {
+    const page = browser!.context.pages()[0]!;
+    type Mon = { sessionUrl: string; state: string; framesDecoded(): number };
+    const now = async (): Promise<{ url: string; frames: number; state: string; marker: unknown }> =>
+      page.evaluate(() => {
+        const a = (window as unknown as { airclass: Mon }).airclass;
+        return {
+          url: a.sessionUrl,
+          frames: a.framesDecoded(),
+          state: a.state,
+          marker: (window as unknown as { marker?: number }).marker,
+        };
+      });
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
+    const before = await now();
+    const victim = subs.find((x) => new URL(x.http).port === new URL(before.url).port)!;
+    const states = new Set<string>();
+    const t0 = Date.now();
+    victim.proc.kill('SIGKILL');
+    let after = before;
+    await until(
+      async () => {
+        after = await now();
+        states.add(after.state);
+        return new URL(after.url).port !== new URL(before.url).port && after.frames > before.frames + 30;
+      },
+      30_000,
+      'the page playing on another node',
+    );
+    const elapsed = Date.now() - t0;
+    console.log(
+      `Chromium student moved from ${victim.name} in ${elapsed} ms; states seen: ${[...states].join(', ')}`,
+    );
+    expect(after.marker, 'the page was not reloaded').toBe(42);
+    expect([...states].every((st) => st === 'live' || st === 'reconnecting')).toBe(true);
+    expect(elapsed, 'played again on another node within 10 s').toBeLessThanOrEqual(10_000);
+  }, 60_000);
+
   it('ending the lesson on the main ends it on every sub', async () => {
     expect((await api('POST', `/api/classes/${cls.id}/end`, undefined, admin)).status).toBe(200);
     await until(
       async () => {
-        for (const s of subs.slice(1)) {
+        for (const s of subs.filter((x) => x.proc.exitCode === null && x.proc.signalCode === null)) {
           const h = (await health(s.http)) as { viewers: number; paths: { path: string; state: string }[] };
           if (h.viewers !== 0 || h.paths.some((p) => p.path === `live/${cls.id}` && p.state !== 'idle'))
             return false;

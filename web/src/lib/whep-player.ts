@@ -15,6 +15,9 @@ const CONNECT_TIMEOUT_MS = 10000; // 201 received but ICE/DTLS never connects �
 // session (the server holds viewers 30 s for a publisher that drops and returns); only after
 // STALL_MS does it start a new session.
 const PAUSE_MS = 3000;
+// Nothing at all from the server — no RTP and no sender report (sent every second even while
+// the teacher's stream pauses) — this long: the node is gone (a sub that died): new session.
+const SILENT_MS = 2500;
 const STALL_MS = 35000;
 const STATS_INTERVAL_MS = 500;
 const DEFAULT_RETRY_S = 2; // 409 without Retry-After
@@ -38,6 +41,9 @@ export interface PlayerOptions {
 interface Live extends WhepSession {
   frames: number;
   lastProgressAt: number;
+  /** Packets + sender reports received, and when that count last grew. */
+  heard: number;
+  lastHeardAt: number;
   connected: boolean;
   timers: { connect?: number; grace?: number | null };
 }
@@ -165,7 +171,15 @@ export class WhepPlayer {
       return;
     }
     this.#ice = opened.iceServers;
-    const s: Live = { ...opened, frames: 0, lastProgressAt: performance.now(), connected: false, timers: {} };
+    const s: Live = {
+      ...opened,
+      frames: 0,
+      lastProgressAt: performance.now(),
+      heard: 0,
+      lastHeardAt: performance.now(),
+      connected: false,
+      timers: {},
+    };
     this.#s = s;
     Object.assign(this.monitor, {
       httpStatus: 201,
@@ -290,9 +304,12 @@ export class WhepPlayer {
     const s = this.#s;
     if (!s || this.#stopped) return;
     let frames = s.frames;
+    let heard = 0;
     let report: Record<string, unknown> | null = null;
     try {
       for (const r of (await s.pc.getStats()).values()) {
+        if (r.type === 'inbound-rtp') heard += (r.packetsReceived as number | undefined) ?? 0;
+        if (r.type === 'remote-outbound-rtp') heard += (r.reportsSent as number | undefined) ?? 0;
         if (r.type === 'inbound-rtp' && r.kind === 'video') {
           report = r as Record<string, unknown>;
           frames = (r.framesDecoded as number | undefined) ?? frames;
@@ -304,7 +321,13 @@ export class WhepPlayer {
     if (s !== this.#s) return;
     const now = performance.now();
     this.#readStats(report, now);
-    if (frames > s.frames) {
+    if (heard > s.heard) {
+      s.heard = heard;
+      s.lastHeardAt = now;
+    }
+    if (s.connected && s.heard > 0 && now - s.lastHeardAt > SILENT_MS) {
+      this.#reconnect(s); // the node stopped answering: ask for another (resolveEndpoint)
+    } else if (frames > s.frames) {
       s.frames = frames;
       s.lastProgressAt = now;
       if (this.#o.video.srcObject === s.stream) this.#markLive();
