@@ -160,6 +160,27 @@ const ROWS: Row[] = [
     expect: manage(200),
     req: (c) => ({ query: { user_type: 'student', user_id: 's1', action: 'read', stream: c.classA.id } }),
   },
+  // The cluster: node routes take only a node token; the node list is the admin's; a viewer
+  // asks where to play with a read token of the class (no sub here: the main itself).
+  {
+    route: 'POST /api/cluster/nodes',
+    expect: all(401),
+    req: () => ({
+      payload: { id: 'sub-m', name: 'sub-m', httpUrl: 'http://127.0.0.1:9', capacity: 1, startedAt: 1 },
+    }),
+  },
+  {
+    route: 'PUT /api/cluster/nodes/:id/heartbeat',
+    expect: all(401),
+    req: () => ({ payload: { viewers: 0, cpu: 0, paths: [] } }),
+  },
+  { route: 'DELETE /api/cluster/nodes/:id', expect: all(401) },
+  { route: 'GET /api/cluster/nodes', expect: signedIn(200, 403, 403, 403, 403, 403, 403) },
+  {
+    route: 'POST /api/cluster/assign',
+    expect: media(200),
+    req: (c) => ({ payload: { path: `live/${c.classA.id}` } }),
+  },
 ];
 
 describe('authorization matrix', () => {

@@ -97,6 +97,11 @@ describe('RTSP server on the main', () => {
     const lastV = video.at(-1)!.pts;
     const lastA = units.filter((u) => u.codec === 'opus').at(-1)!.pts;
     expect(Math.abs(lastV - lastA)).toBeLessThan(500);
+    // The main stamps each video frame's send time for the sub (the hop delay in its /health).
+    const hop = pull.hopMs();
+    expect(hop?.n).toBeGreaterThan(10);
+    expect(hop!.p50).toBeGreaterThanOrEqual(0);
+    expect(hop!.p50).toBeLessThan(1000);
 
     // Malformed and refused requests on other connections.
     const garbage = await raw('HELLO WORLD\r\n\r\n');

@@ -49,8 +49,16 @@ function publish(path: 'live/e2e' | 'live/drop' | 'live/late'): Publisher {
 async function openWatch(path: string, jwt: string | null): Promise<{ page: Page; status: Promise<number> }> {
   const page = await browser.newPage();
   pages.push(page);
+  // The player asks the main for its node first (POST /api/cluster/assign), then offers to it:
+  // a refusal comes from whichever answers first.
   const status = page
-    .waitForResponse((r) => r.url().includes(`/${path}/whep`) && r.request().method() === 'POST', WAIT)
+    .waitForResponse(
+      (r) =>
+        r.request().method() === 'POST' &&
+        (r.url().includes(`/${path}/whep`) ||
+          (r.url().includes('/api/cluster/assign') && r.status() !== 200)),
+      WAIT,
+    )
     .then((r) => r.status());
   await page.goto(`${server.httpUrl}/watch/${path}?lang=en${jwt === null ? '' : `&jwt=${jwt}`}`);
   return { page, status };

@@ -183,7 +183,7 @@ export function ports(c: Config): Ports {
   return {
     http: c.httpPort + o,
     rtmp: c.rtmpPort + o,
-    rtsp: c.rtspPort + o,
+    rtsp: c.rtspPort === 0 ? 0 : c.rtspPort + o,
     webrtcMin: c.webrtcPortMin + o,
     webrtcMax: c.webrtcPortMax + o,
     webrtcUdp: c.webrtcUdpPort === 0 ? 0 : c.webrtcUdpPort + o,

@@ -66,6 +66,7 @@ export async function startClassroomApp(opts: ClassroomAppOptions = {}): Promise
     host: '127.0.0.1',
     httpPort: 0,
     rtmpPort: 0,
+    rtspPort: 0,
     databaseUrl: opts.databaseUrl ?? '',
     redisUrl: opts.redisUrl ?? '',
     redisPrefix: opts.redisPrefix ?? DEFAULTS.redisPrefix,

@@ -9,8 +9,11 @@ import { WhepError } from './whep.ts';
 /** Resolves the WHEP endpoint before each connection; `lost`: the last session broke. */
 export type EndpointResolver = (lost: boolean) => Promise<string>;
 
-/** The assignment resolver of a token (a student's token from /api/join, or a monitor's). */
-export function clusterEndpoint(token: string, fallback: string): EndpointResolver {
+/**
+ * The assignment resolver of a token (a student's token from /api/join, or a monitor's) for
+ * `path` (`live/<classId>`); `fallback` is the main's own WHEP endpoint.
+ */
+export function clusterEndpoint(token: string, path: string, fallback: string): EndpointResolver {
   let last: { url: string; node: string } | null = null;
   return async (lost) => {
     let res: Response;
@@ -18,7 +21,7 @@ export function clusterEndpoint(token: string, fallback: string): EndpointResolv
       res = await fetch('/api/cluster/assign', {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(lost && last ? { failed: last.node } : {}),
+        body: JSON.stringify(lost && last ? { path, failed: last.node } : { path }),
       });
     } catch {
       return last?.url ?? fallback; // the main is unreachable: try where we were
@@ -38,7 +41,9 @@ export function clusterEndpoint(token: string, fallback: string): EndpointResolv
         body?.error?.code,
       );
     }
-    last = { url: body.whepUrl, node: body.node?.id ?? '' };
-    return body.whepUrl;
+    // The main itself: its endpoint on this page's own origin (a TLS proxy's, a LAN name's).
+    const url = body.node?.id === 'main' ? fallback : body.whepUrl;
+    last = { url, node: body.node?.id ?? '' };
+    return url;
   };
 }

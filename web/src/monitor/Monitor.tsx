@@ -57,7 +57,7 @@ export function MonitorApp(): JSX.Element {
     const player = new WhepPlayer({
       video: video.current,
       endpoint: `/live/${encodeURIComponent(classId)}/whep`,
-      resolveEndpoint: clusterEndpoint(token, `/live/${encodeURIComponent(classId)}/whep`),
+      resolveEndpoint: clusterEndpoint(token, `live/${classId}`, `/live/${encodeURIComponent(classId)}/whep`),
       token,
       onChange: setView,
     });

@@ -54,7 +54,7 @@ export function WatchPage() {
       video: videoRef.current!,
       endpoint: `/${PATH}/whep`,
       // The main sends the player to this viewer's sub node (and to another when it is lost).
-      ...(TOKEN ? { resolveEndpoint: clusterEndpoint(TOKEN, `/${PATH}/whep`) } : {}),
+      ...(TOKEN ? { resolveEndpoint: clusterEndpoint(TOKEN, PATH, `/${PATH}/whep`) } : {}),
       token: TOKEN,
       onChange: setView,
     });

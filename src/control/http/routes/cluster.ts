@@ -58,7 +58,18 @@ const NodeRow = Type.Object({
   lastSeen: Type.String(),
 });
 
-const AssignBody = Type.Object({ failed: Type.Optional(NodeId) }, { additionalProperties: false });
+const AssignBody = Type.Object(
+  {
+    failed: Type.Optional(NodeId),
+    path: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9._~-]{1,128}/[A-Za-z0-9._~-]{1,128}$',
+        description: 'The path the player wants (403 when the token is for another); default the token’s',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
@@ -163,6 +174,7 @@ export function clusterRoutes(api: FastifyInstance, deps: ClusterRouteDeps): voi
         summary: "Where this viewer's player connects: the WHEP URL on a sub node (or the main)",
         description:
           'Bearer: the student token from /api/join (or any read token of the class path). ' +
+          '`path`: the path the player wants (403 when the token is for another). ' +
           '`failed`: the node the player just lost; it is probed and skipped when down.',
         security: [{ bearer: [] }],
         body: AssignBody,
@@ -179,7 +191,7 @@ export function clusterRoutes(api: FastifyInstance, deps: ClusterRouteDeps): voi
     async (req, reply) => {
       const token = bearer(req);
       if (!token) throw new AirError('TOKEN_MISSING');
-      const { path } = await tokens.verify(token);
+      const path = req.body?.path ?? (await tokens.verify(token)).path;
       const claims = await deps.authorizeMedia(token, path, 'read');
       void reply.header('Cache-Control', 'no-store');
       return cluster.assign(claims.sub, path, req.body?.failed);

@@ -176,6 +176,12 @@ export class RtspRelay {
     if (end.kind === 'refused' && (end.status === 401 || end.status === 403)) {
       this.log.error({ path: p.path, status: end.status }, 'the main refused this node’s token');
     }
+    if (end.kind === 'refused' && !p.everLive) {
+      // Nothing there (404) or refused: the asking viewers hear it now (409, "waiting for the
+      // teacher") and ask again later; nothing is polled meanwhile.
+      this.stop(p.path, `main answered ${end.status}`);
+      return;
+    }
     if (!waiting && p.waiters.length === 0 && (!p.everLive || stream?.state !== 'live')) {
       // Nobody waits here: stop rather than poll the main for a path that has no viewers.
       if (this.opts.viewers(p.path) === 0) {

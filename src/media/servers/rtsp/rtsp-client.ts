@@ -13,7 +13,6 @@ import { AacDepacketizer } from '../../protocol/rtp/aac.ts';
 import { H264Depacketizer } from '../../protocol/rtp/h264-packetizer.ts';
 import { depacketizeOpus } from '../../protocol/rtp/opus.ts';
 import { RtpPacket } from '../../protocol/rtp/packet.ts';
-import { parseRtcp } from '../webrtc/rtcp.ts';
 import {
   formatTransport,
   parseSessionHeader,
@@ -70,12 +69,31 @@ interface InTrack {
   base?: number;
   ext: number;
   last?: number;
-  /** The main's last sender report: its wall clock (ms) at an RTP timestamp. */
-  sr?: { unixMs: number; rtp: number };
 }
 
-const NTP_EPOCH_OFFSET_S = 2_208_988_800;
-const HOP_SAMPLES = 1000;
+/** The last 20 s of frames at 30 fps. */
+const HOP_SAMPLES = 600;
+
+/** The main's send time stamped in a packet (one-byte header extension id 1, float64 ms). */
+function sendTime(pkt: RtpPacket): number | undefined {
+  const ext = pkt.header.extension;
+  if (!ext || ext.profile !== 0xbede) return undefined;
+  const d = ext.data;
+  for (let i = 0; i < d.length;) {
+    const b = d[i]!;
+    if (b === 0) {
+      i++;
+      continue;
+    }
+    const id = b >> 4;
+    const len = (b & 0x0f) + 1;
+    if (id === 1 && len === 8 && i + 9 <= d.length) {
+      return new DataView(d.buffer, d.byteOffset + i + 1, 8).getFloat64(0);
+    }
+    i += 1 + len;
+  }
+  return undefined;
+}
 
 /** A response with an error status. */
 class RtspStatusError extends Error {
@@ -102,11 +120,16 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
   private readonly aac = new AacDepacketizer();
   private keepAlive: NodeJS.Timeout | undefined;
   private ended = false;
+  /**
+   * Frames that arrive with (or right after) the PLAY answer, before its RTP-Info is read and
+   * `ready` is out: the server starts with the cached GOP's keyframe, so none may be lost.
+   */
+  private early: { channel: number; data: Uint8Array }[] | undefined = [];
   /** Packets and bytes received (bench, /health). */
   readonly stats = { packets: 0, bytes: 0, accessUnits: 0, badPackets: 0 };
   /**
-   * How long video frames took from the main's send to this node, ms (the main's sender reports
-   * map its wall clock to RTP time; meaningful when both clocks agree, e.g. on one machine).
+   * How long video frames took from the main's send to this node, ms (the main stamps its send
+   * time in each frame; meaningful when both clocks agree, e.g. on one machine).
    */
   private readonly hops: number[] = [];
 
@@ -159,6 +182,8 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
           unicast: true,
           interleaved: [channel, channel + 1],
         }),
+        // The main then stamps each video frame's send time (rtsp-session.ts): the hop delay.
+        'X-AirClass-Timing': '1',
       };
       if (this.session) headers.Session = this.session;
       const res = await this.request('SETUP', control, headers);
@@ -178,6 +203,9 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
       video: video.track as VideoTrack,
       ...(audio ? { audio: audio.track as AudioTrack } : {}),
     });
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const f of early) if (!this.ended) this.onRtp(f.channel, f.data);
   }
 
   /** `RTP-Info: url=…/trackID=0;seq=1;rtptime=2,url=…` → each track's timestamp at one instant. */
@@ -227,8 +255,11 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
       return;
     }
     for (const item of items) {
-      if (item.type === 'interleaved') this.onRtp(item.channel, item.data);
-      else if (item.type === 'response') {
+      if (item.type === 'interleaved') {
+        if (this.early) {
+          if (this.early.length < 10_000) this.early.push({ channel: item.channel, data: item.data });
+        } else this.onRtp(item.channel, item.data);
+      } else if (item.type === 'response') {
         const cseq = Number(item.response.headers.get('cseq'));
         const p = this.pending.get(cseq);
         if (!p) continue;
@@ -248,11 +279,7 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
 
   private onRtp(channel: number, data: Uint8Array): void {
     const t = this.tracks.get(channel);
-    if (!t) {
-      const media = this.tracks.get(channel - 1);
-      if (media && channel % 2 === 1) this.onRtcp(media, data);
-      return;
-    }
+    if (!t) return; // RTCP (odd channels) or an unknown channel
     let pkt: RtpPacket;
     try {
       pkt = RtpPacket.parse(data);
@@ -264,10 +291,10 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
     this.stats.bytes += data.length;
     try {
       if (t.codec === 'h264') {
+        const sent = sendTime(pkt);
+        if (sent !== undefined) this.hop(performance.timeOrigin + performance.now() - sent);
         for (const unit of this.h264.process(pkt)) {
           const ms = this.ms(t, unit.timestamp);
-          if (t.sr)
-            this.hop(Date.now() - (t.sr.unixMs + (((unit.timestamp - t.sr.rtp) | 0) * 1000) / t.clock));
           this.deliver(accessUnit('h264', ms, ms, unit.key || isKeyframe(unit.nalus), unit.nalus));
         }
       } else if (t.codec === 'opus') {
@@ -281,14 +308,6 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
       }
     } catch {
       this.stats.badPackets++;
-    }
-  }
-
-  private onRtcp(t: InTrack, data: Uint8Array): void {
-    for (const p of parseRtcp(data)) {
-      if (p.type !== 'sr') continue;
-      const unixMs = (p.ntpSec - NTP_EPOCH_OFFSET_S) * 1000 + (p.ntpFrac / 0x1_0000_0000) * 1000;
-      t.sr = { unixMs, rtp: p.rtpTimestamp };
     }
   }
 

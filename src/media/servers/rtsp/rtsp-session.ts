@@ -64,6 +64,12 @@ export const DEFAULT_RTSP_LIMITS: RtspLimits = {
 
 /** RTP payload size on the interleaved connection (no UDP MTU to respect; kept VLC-friendly). */
 const RTSP_MTU = 1400;
+/**
+ * With `X-AirClass-Timing: 1` in SETUP (a sub measuring the hop), the first RTP packet of each
+ * video frame carries the main's send time: an RFC 8285 one-byte header extension, id 1, the
+ * Unix time in ms (sub-millisecond, from performance.timeOrigin + now()) as a float64. Other readers never see it.
+ */
+export const TIMING_EXTENSION_ID = 1;
 const SR_INTERVAL_MS = 2000;
 const PUBLIC = 'OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER';
 
@@ -149,6 +155,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   private tokens: number;
   private lastRefill = Date.now();
   private serverCseq = 0;
+  private timing = false;
   private unlisten: (() => void) | undefined;
 
   constructor(socket: Socket, opts: RtspSessionOptions) {
@@ -362,6 +369,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     if (channel > 254 || used.has(channel))
       throw new AirError('UNSUPPORTED_TRANSPORT', 'Interleaved channel taken.');
     track.channel = channel;
+    if (req.headers.get('x-airclass-timing') === '1') this.timing = true;
     track.seq = new RtpSequencer(track.sdp.track.clockRate, undefined, {
       payloadType: track.sdp.payloadType,
     });
@@ -453,6 +461,12 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       const packets = t.seq.next(payloads, au.pts);
       t.lastTs = t.seq.timestamp(au.pts);
       t.lastAt = Date.now();
+      if (this.timing && au.codec === 'h264' && packets[0]) {
+        const data = new Uint8Array(12); // 1 header byte + 8 data bytes, padded to 4
+        data[0] = (TIMING_EXTENSION_ID << 4) | 7;
+        new DataView(data.buffer).setFloat64(1, performance.timeOrigin + performance.now());
+        packets[0].header.extension = { profile: 0xbede, data };
+      }
       for (const p of packets) this.write(interleavedFrame(t.channel, p.serialize()));
     }
   }
