@@ -6,7 +6,7 @@
  * WHEP viewers in their own load-generator process (bench/egress-viewers.ts, one per node), and
  * over a steady window samples every node's CPU (/proc/<pid>/stat; the main's ffmpeg transcoder
  * apart). Prints per sub: the main → sub hop (the sub's /health relay.hopMs: p50/p99 of the
- * last 1000 video frames, timed by the main's RTCP sender reports, one clock), CPU % of a core
+ * last 600 video frames, each stamped with the main's send time, one clock), CPU % of a core
  * and per viewer, viewers, RTP packets lost; load average before/after. Never asserts; bounded
  * in time; all on 127.0.0.1; every child (cluster, ffmpeg, viewers) stopped on exit and Ctrl-C.
  */
@@ -426,7 +426,7 @@ async function once(r: number): Promise<void> {
       f((100 * lostAll) / Math.max(1, expectedAll), 3),
     ]);
     console.log(
-      `  (hop ms: the sub's last ≤1000 video frames (~33 s at 30 fps); "subs" = median of the p50s, worst p99)`,
+      `  (hop ms: the sub's last ≤600 video frames (~20 s at 30 fps), each stamped with the main's send time; "subs" = median of the p50s, worst p99)`,
     );
     const others = [...byNode.keys()].filter((id) => !names.slice(1).includes(id));
     if (others.length)
