@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { ErrorCode } from '../../../shared/errors.ts';
 import type { Logger } from '../../../shared/logger.ts';
+import { listenTcp, Refusals } from '../tcp-listener.ts';
 import type { StreamRegistry } from '../../stream/registry.ts';
 import { DEFAULT_RTMP_LIMITS, type RtmpAuthorize, type RtmpLimits } from './rtmp-options.ts';
 import { RtmpSession } from './rtmp-session.ts';
@@ -51,14 +52,14 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
   private readonly live = new Set<RtmpSession>();
   private counter = 0;
   private closing: Promise<void> | undefined;
-  /** When a refusal for an address was last logged (one line per address per 10 s). */
-  private readonly refusedLogged = new Map<string, number>();
+  private readonly refusals: Refusals;
 
   constructor(opts: RtmpServerOptions) {
     super();
     this.opts = opts;
     this.limits = Object.freeze({ ...DEFAULT_RTMP_LIMITS, ...opts.limits });
     this.log = opts.logger.child({ component: 'rtmp' });
+    this.refusals = new Refusals(this.log, 'RTMP');
     this.server = createServer((socket) => this.accept(socket));
     this.server.on('error', (e) => this.log.error({ err: e.message }, 'RTMP server error'));
   }
@@ -75,29 +76,14 @@ export class RtmpServer extends EventEmitter<RtmpServerEvents> {
   }
 
   /** Starts listening; resolves with the bound address (port 0 picks a free port). */
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(port = 1935, host = '0.0.0.0'): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (e: Error): void => reject(e);
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        const a = this.address!;
-        this.log.info({ host: a.address, port: a.port }, 'RTMP listening');
-        resolve(a);
-      });
-    });
+    return listenTcp(this.server, port, host, this.log, 'RTMP');
   }
 
   private refuse(socket: Socket, why: string): void {
-    this.stats.rejected++;
-    const addr = socket.remoteAddress ?? '?';
-    const now = Date.now();
-    if (now - (this.refusedLogged.get(addr) ?? 0) > 10_000) {
-      if (this.refusedLogged.size > 1000) this.refusedLogged.clear();
-      this.refusedLogged.set(addr, now);
-      this.log.warn({ remote: addr, code: 'CAPACITY' }, `RTMP connection refused: ${why}`);
-    }
-    socket.destroy();
+    this.refusals.refuse(socket, why);
+    this.stats.rejected = this.refusals.count;
   }
 
   private accept(socket: Socket): void {

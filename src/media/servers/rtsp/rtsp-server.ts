@@ -5,6 +5,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Logger } from '../../../shared/logger.ts';
+import { listenTcp, Refusals } from '../tcp-listener.ts';
 import type { StreamRegistry } from '../../stream/registry.ts';
 import { DEFAULT_RTSP_LIMITS, RtspSession, type RtspAuthorize, type RtspLimits } from './rtsp-session.ts';
 
@@ -30,12 +31,13 @@ export class RtspServer {
   private readonly live = new Set<RtspSession>();
   private counter = 0;
   private closing: Promise<void> | undefined;
-  private readonly refusedLogged = new Map<string, number>();
+  private readonly refusals: Refusals;
 
   constructor(opts: RtspServerOptions) {
     this.opts = opts;
     this.limits = Object.freeze({ ...DEFAULT_RTSP_LIMITS, ...opts.limits });
     this.log = opts.logger.child({ component: 'rtsp' });
+    this.refusals = new Refusals(this.log, 'RTSP');
     this.server = createServer((socket) => this.accept(socket));
     this.server.on('error', (e) => this.log.error({ err: e.message }, 'RTSP server error'));
   }
@@ -57,29 +59,14 @@ export class RtspServer {
     return n;
   }
 
+  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
   listen(port = 8554, host = '0.0.0.0'): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      const onError = (e: Error): void => reject(e);
-      this.server.once('error', onError);
-      this.server.listen(port, host, () => {
-        this.server.off('error', onError);
-        const a = this.address!;
-        this.log.info({ host: a.address, port: a.port }, 'RTSP listening');
-        resolve(a);
-      });
-    });
+    return listenTcp(this.server, port, host, this.log, 'RTSP');
   }
 
   private refuse(socket: Socket, why: string): void {
-    this.stats.rejected++;
-    const addr = socket.remoteAddress ?? '?';
-    const now = Date.now();
-    if (now - (this.refusedLogged.get(addr) ?? 0) > 10_000) {
-      if (this.refusedLogged.size > 1000) this.refusedLogged.clear();
-      this.refusedLogged.set(addr, now);
-      this.log.warn({ remote: addr, code: 'CAPACITY' }, `RTSP connection refused: ${why}`);
-    }
-    socket.destroy();
+    this.refusals.refuse(socket, why);
+    this.stats.rejected = this.refusals.count;
   }
 
   private accept(socket: Socket): void {
