@@ -325,6 +325,8 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       },
       closeViewers: (path, filter) => {
         whep.closePath(path, filter?.owner, 'closed by the teacher');
+        // The same student's players on sub nodes, through their RTSP pulls of this path.
+        if (filter?.owner) rtsp.closeViewers(path, filter.owner);
       },
     };
     const unsubscribeMedia = channel.bus.subscribe(MEDIA_CHANNEL, (msg) => applyMediaCommand(local, msg));

@@ -84,6 +84,10 @@ export async function buildSubNode(cfg: Config, logger: Logger): Promise<SubNode
       token: () => cfg.nodeToken,
       viewers: (path) => whep.viewers(path),
       idleMs: cfg.relayIdleMs,
+      onCloseViewers: (path, owner) => {
+        const n = whep.closePath(path, owner, 'closed by the teacher');
+        log.info({ path, closed: n }, 'viewers closed at the main’s request');
+      },
     });
     stack.push('relay', relay, () => relay.close());
     registry.on('offline', (s) => log.info({ path: s.path }, 'stream offline'));

@@ -33,6 +33,8 @@ let browser: TestBrowser | undefined;
 let admin = '';
 let cls: { id: string; joinCode: string; rtmp: { streamKey: string } };
 const students: { id: string; token: string; whepUrl: string; watchUrl: string }[] = [];
+/** The student whose token the Chromium page uses. */
+let chromeStudent = '';
 
 async function api<T>(
   method: string,
@@ -407,6 +409,7 @@ describe('a main and three subs', () => {
     browser = await launchBrowser();
     const page: Page = await browser.newPage();
     const s = students.find((st) => new URL(st.whepUrl).port !== new URL(subs[0]!.http).port)!;
+    chromeStudent = s.id;
     await page.goto(s.watchUrl.replace(/^https?:\/\/[^/]+/, main.httpUrl) + `?jwt=${s.token}`);
     await page.waitForFunction(
       () => ((window as { airclass?: { framesDecoded(): number } }).airclass?.framesDecoded?.() ?? 0) > 30,
@@ -464,6 +467,33 @@ describe('a main and three subs', () => {
     expect(after.marker, 'the page was not reloaded').toBe(42);
     expect([...states].every((st) => st === 'live' || st === 'reconnecting')).toBe(true);
     expect(elapsed, 'played again on another node within 10 s').toBeLessThanOrEqual(10_000);
+  }, 60_000);
+
+  it('a student the teacher removes stops playing on the sub; the others go on', async () => {
+    const alive = subs.filter((x) => x.proc.exitCode === null && x.proc.signalCode === null);
+    const rs = await reports();
+    const target = rs.find(
+      (r) => r.id !== chromeStudent && alive.some((a) => a.name === r.node) && r.silentMs < 1000,
+    )!;
+    const sub = alive.find((a) => a.name === target.node)!;
+    const before = ((await health(sub.http)) as { viewers: number }).viewers;
+    expect(
+      (await api('DELETE', `/api/classes/${cls.id}/participants/${target.id}`, undefined, admin)).status,
+    ).toBeLessThan(300);
+    await until(
+      async () => ((await health(sub.http)) as { viewers: number }).viewers <= before - 1,
+      10_000,
+      'the removed student’s session closed on its sub',
+    );
+    await new Promise((r) => setTimeout(r, 2500));
+    const after = await reports();
+    expect(
+      after.find((r) => r.id === target.id)!.silentMs,
+      'the removed student hears nothing',
+    ).toBeGreaterThan(2000);
+    const others = after.filter((r) => r.node === sub.name && r.id !== target.id);
+    expect(others.length).toBeGreaterThan(0);
+    for (const r of others) expect(r.silentMs, `student ${r.id} still playing`).toBeLessThan(1000);
   }, 60_000);
 
   it('ending the lesson on the main ends it on every sub', async () => {

@@ -27,6 +27,8 @@ export interface RelayOptions {
   startTimeoutMs?: number;
   /** Longest pause between reconnect attempts, ms (default 5000). */
   maxBackoffMs?: number;
+  /** The main asked to close `owner`'s viewers of `path` (a removed student). */
+  onCloseViewers?: (path: string, owner: string) => void;
 }
 
 interface Pull {
@@ -44,9 +46,7 @@ interface Pull {
 
 /** Pulls of this sub node, one per path with viewers. */
 export class RtspRelay {
-  private readonly opts: Required<
-    Omit<RelayOptions, 'registry' | 'logger' | 'mainRtspUrl' | 'token' | 'viewers'>
-  > &
+  private readonly opts: Required<Pick<RelayOptions, 'idleMs' | 'startTimeoutMs' | 'maxBackoffMs'>> &
     RelayOptions;
   private readonly log: Logger;
   private readonly pulls = new Map<string, Pull>();
@@ -154,6 +154,7 @@ export class RtspRelay {
       }
     });
     pull.on('end', (end) => this.ended(p, pull, end));
+    pull.on('closeViewers', (owner) => this.opts.onCloseViewers?.(p.path, owner));
     pull.start();
   }
 

@@ -45,6 +45,8 @@ export interface RtspPullEvents {
   ready: [tracks: { video: VideoTrack; audio?: AudioTrack }];
   au: [au: AccessUnit];
   end: [end: PullEnd];
+  /** The main asks to close this path's viewers of `owner` (a student the teacher removed). */
+  closeViewers: [owner: string];
 }
 
 export interface RtspPullOptions {
@@ -182,8 +184,9 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
           unicast: true,
           interleaved: [channel, channel + 1],
         }),
-        // The main then stamps each video frame's send time (rtsp-session.ts): the hop delay.
-        'X-AirClass-Timing': '1',
+        // A sub's pull: the main stamps each video frame's send time (the hop delay) and
+        // forwards viewer commands (rtsp-session.ts).
+        'X-AirClass-Relay': '1',
       };
       if (this.session) headers.Session = this.session;
       const res = await this.request('SETUP', control, headers);
@@ -275,6 +278,12 @@ export class RtspPull extends EventEmitter<RtspPullEvents> {
     const cseq = req.headers.get('cseq') ?? '0';
     this.socket?.write(serializeResponse({ status: 200, headers: { CSeq: cseq } }));
     if (req.method === 'TEARDOWN') this.finish({ kind: 'teardown' });
+    else if (req.method === 'SET_PARAMETER') {
+      for (const line of Buffer.from(req.body).toString('utf8').split(/\r?\n/)) {
+        const m = /^airclass-close-viewers:\s*(\S.{0,199})$/.exec(line);
+        if (m) this.emit('closeViewers', m[1]!.trim());
+      }
+    }
   }
 
   private onRtp(channel: number, data: Uint8Array): void {

@@ -97,6 +97,18 @@ export class RtspServer {
     });
   }
 
+  /** Asks the subs relaying `path` to close the viewers of `owner` (a removed student). */
+  closeViewers(path: string, owner: string): number {
+    let n = 0;
+    for (const s of this.live) {
+      if (s.path === path && s.relay && s.state === 'playing') {
+        s.closeViewers(owner);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Stops listening and closes every connection, without TEARDOWN: a restart, not an end. */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {

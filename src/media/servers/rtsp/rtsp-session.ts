@@ -65,8 +65,8 @@ export const DEFAULT_RTSP_LIMITS: RtspLimits = {
 /** RTP payload size on the interleaved connection (no UDP MTU to respect; kept VLC-friendly). */
 const RTSP_MTU = 1400;
 /**
- * With `X-AirClass-Timing: 1` in SETUP (a sub measuring the hop), the first RTP packet of each
- * video frame carries the main's send time: an RFC 8285 one-byte header extension, id 1, the
+ * A sub's pull says `X-AirClass-Relay: 1` in SETUP. Then the first RTP packet of each
+ * video frame carries the main's send time (the hop delay): an RFC 8285 one-byte header extension, id 1, the
  * Unix time in ms (sub-millisecond, from performance.timeOrigin + now()) as a float64. Other readers never see it.
  */
 export const TIMING_EXTENSION_ID = 1;
@@ -155,7 +155,8 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
   private tokens: number;
   private lastRefill = Date.now();
   private serverCseq = 0;
-  private timing = false;
+  /** A sub node's pull (`X-AirClass-Relay: 1`): send-time stamps and viewer commands. */
+  relay = false;
   private unlisten: (() => void) | undefined;
 
   constructor(socket: Socket, opts: RtspSessionOptions) {
@@ -369,7 +370,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
     if (channel > 254 || used.has(channel))
       throw new AirError('UNSUPPORTED_TRANSPORT', 'Interleaved channel taken.');
     track.channel = channel;
-    if (req.headers.get('x-airclass-timing') === '1') this.timing = true;
+    if (req.headers.get('x-airclass-relay') === '1') this.relay = true;
     track.seq = new RtpSequencer(track.sdp.track.clockRate, undefined, {
       payloadType: track.sdp.payloadType,
     });
@@ -461,7 +462,7 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
       const packets = t.seq.next(payloads, au.pts);
       t.lastTs = t.seq.timestamp(au.pts);
       t.lastAt = Date.now();
-      if (this.timing && au.codec === 'h264' && packets[0]) {
+      if (this.relay && au.codec === 'h264' && packets[0]) {
         const data = new Uint8Array(12); // 1 header byte + 8 data bytes, padded to 4
         data[0] = (TIMING_EXTENSION_ID << 4) | 7;
         new DataView(data.buffer).setFloat64(1, performance.timeOrigin + performance.now());
@@ -474,6 +475,26 @@ export class RtspSession extends EventEmitter<RtspSessionEvents> {
 
   private write(b: Uint8Array): void {
     if (this.state !== 'closed') this.socket.write(b);
+  }
+
+  /**
+   * Tells a sub's pull to close the viewers of `owner` on this path (a student the teacher
+   * removed): a server-to-client SET_PARAMETER (RFC 2326 §10.9) with `airclass-close-viewers`.
+   */
+  closeViewers(owner: string): void {
+    if (this.state !== 'playing' || !this.relay || !this.sessionId || !/^[^\r\n]{1,200}$/.test(owner)) return;
+    this.socket.write(
+      serializeRequest({
+        method: 'SET_PARAMETER',
+        uri: `rtsp://${this.opts.localAddress}/${this.path}`,
+        headers: {
+          CSeq: String(++this.serverCseq),
+          Session: this.sessionId,
+          'Content-Type': 'text/parameters',
+        },
+        body: Buffer.from(`airclass-close-viewers: ${owner}\r\n`),
+      }),
+    );
   }
 
   /**
