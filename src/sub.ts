@@ -103,17 +103,25 @@ export async function buildSubNode(cfg: Config, logger: Logger): Promise<SubNode
         if (action !== 'read') throw new AirError('FORBIDDEN', 'A sub node serves viewers only.');
         return verifier.authorize(token, path, action);
       },
-      prepareMedia: (path) => {
+      prepareMedia: async (path) => {
         if (!member.rtspUrl) {
           throw new AirError('STREAM_NOT_LIVE', 'This node has not reached the main yet.', {
             'Retry-After': '2',
           });
         }
-        return relay.want(path);
+        await relay.want(path);
+        // The main's publisher is away (its grace period): as on the main, a new viewer hears
+        // "waiting for the teacher" (409) rather than getting a session with no picture.
+        if (registry.get(path)?.stalled) {
+          throw new AirError('STREAM_NOT_LIVE', `Nothing is published on ${path} now.`, {
+            'Retry-After': '2',
+          });
+        }
       },
       iceServers: cfg.iceServers,
       rateLimit: cfg.whepRateLimit,
-      audio: () => ({ available: true, reason: 'relays the main’s Opus' }),
+      // A sub runs no ffmpeg: it relays the main's Opus.
+      audio: () => ({ available: false, reason: 'a sub node relays the main’s Opus; it runs no ffmpeg' }),
       ready: () => ready,
       startedAt: Date.now(),
       extraHealth: () => ({

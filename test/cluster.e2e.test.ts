@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from './helpers/chromium.ts';
+import { makeOffer } from './helpers/werift-viewer.ts';
 import type { ViewerCommand, ViewerReport } from './helpers/cluster-viewers.ts';
 import { publishTestPattern, type Publisher } from './helpers/publisher.ts';
 import { CLI, NODE_BIN, REPO_ROOT, startServer, type TestServer } from './helpers/server.ts';
@@ -381,6 +382,19 @@ describe('a main and three subs', () => {
     send({ type: 'failover', on: false });
     const before = await reports();
     await publisher?.stop();
+    // While the teacher is away (the main's grace), a new student on a sub is told to wait (409),
+    // as on the main, instead of getting a session with no picture.
+    await new Promise((r) => setTimeout(r, 4500));
+    const sub = subs.find((x) => x.proc.exitCode === null && x.proc.signalCode === null)!;
+    const pc = await makeOffer();
+    const waiting = await fetch(`${sub.http}/live/${cls.id}/whep`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/sdp', authorization: `Bearer ${students[0]!.token}` },
+      body: pc.localDescription!.sdp,
+    });
+    await pc.close();
+    expect(waiting.status).toBe(409);
+    expect(waiting.headers.get('retry-after')).toBe('2');
     await main.stop();
     main = await startServer({
       command: 'main',

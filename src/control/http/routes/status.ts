@@ -42,9 +42,11 @@ export function statusRoutes(app: FastifyInstance, deps: StatusRouteDeps): void 
         audio: s.audio
           ? { codec: s.audio.codec, sampleRate: s.audio.sampleRate, channels: s.audio.channels }
           : null,
-        browserAudio: s.opus
-          ? { codec: 'opus', sampleRate: s.opus.sampleRate }
-          : { off: s.audioNote ?? 'no audio' },
+        // Opus from the transcoder, or published (relayed) as Opus.
+        browserAudio:
+          (s.opus ?? (s.audio?.codec === 'opus' ? s.audio : undefined))
+            ? { codec: 'opus', sampleRate: (s.opus ?? s.audio)!.sampleRate }
+            : { off: s.audioNote ?? 'no audio' },
         bitrateKbps: Math.round(s.bitrate / 1000),
         viewers: deps.whep.viewers(s.path),
       }));
