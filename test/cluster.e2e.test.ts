@@ -237,14 +237,14 @@ describe('a main and three subs', () => {
         watchUrl: r.body.watchUrl,
       });
     }
-    // The join answer names each student's sub: all three used, 5–15 each.
+    // The join answer names each student's sub: all three used.
     const bySub = countBy(students.map((s) => new URL(s.whepUrl).port));
     const subPorts = subs.map((s) => new URL(s.http).port);
     expect(Object.keys(bySub).sort()).toEqual([...subPorts].sort());
-    for (const n of Object.values(bySub)) {
-      expect(n).toBeGreaterThanOrEqual(5);
-      expect(n).toBeLessThanOrEqual(15);
-    }
+    // 30 random participant ids over 3 equal subs: 5–15 each holds only ~87 % of the time (a
+    // binomial spread), so this checks that every sub gets students; the ±15 % spread itself is
+    // checked on 3000 ids in src/control/cluster/rendezvous.test.ts.
+    for (const n of Object.values(bySub)) expect(n).toBeGreaterThanOrEqual(1);
 
     for (let g = 0; g < 3; g++) {
       const child = fork(`${REPO_ROOT}/test/helpers/cluster-viewers.ts`, [], {
