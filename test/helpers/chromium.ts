@@ -2,7 +2,7 @@
  * Real Chromium for end-to-end tests and benchmarks: Debian's /usr/bin/chromium driven by
  * playwright-core, headless, with a fresh user-data-dir that is removed on close.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -44,6 +44,8 @@ export interface AirclassMonitor {
   videoSize(): { width: number; height: number };
   /** RMS of the remote audio, 0..1. */
   audioLevel(): number;
+  /** What the watch page plays over: WebRTC, or HLS when WebRTC cannot connect. */
+  transport?: 'webrtc' | 'hls';
 }
 
 declare global {
@@ -67,6 +69,11 @@ export interface LaunchOptions {
   viewport?: { width: number; height: number };
   /** Forward the page's console messages and errors to this function. */
   onConsole?: (line: string) => void;
+  /**
+   * Profile preferences written before launch (Default/Preferences), e.g.
+   * `{ webrtc: { ip_handling_policy: 'disable_non_proxied_udp' } }`: no UDP for WebRTC.
+   */
+  prefs?: Record<string, unknown>;
 }
 
 /** A running Chromium with its own profile directory. */
@@ -86,6 +93,10 @@ export interface TestBrowser {
  */
 export async function launchBrowser(opts: LaunchOptions = {}): Promise<TestBrowser> {
   const userDataDir = await mkdtemp(join(tmpdir(), 'airclass-chromium-'));
+  if (opts.prefs) {
+    await mkdir(join(userDataDir, 'Default'), { recursive: true });
+    await writeFile(join(userDataDir, 'Default', 'Preferences'), JSON.stringify(opts.prefs));
+  }
   const args = CHROMIUM_ARGS.filter((a) => !(opts.strictAutoplay && a.startsWith('--autoplay-policy')));
   let context: BrowserContext;
   try {

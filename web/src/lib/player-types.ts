@@ -1,4 +1,7 @@
-/** The states, view and numbers of the WHEP player (whep-player.ts), for the pages that draw it. */
+/**
+ * The states, view and numbers of the WHEP player (whep-player.ts) and of the HLS fallback
+ * (hls-fallback.ts), for the pages that draw them.
+ */
 
 /** The player's state (also `window.airclass.state` on the watch page). */
 export type PlayerState = 'connecting' | 'live' | 'reconnecting' | 'waiting' | 'ended' | 'refused';
@@ -48,6 +51,8 @@ export interface PlayerMonitor {
   connectedAt: number | null;
   firstFrameAt: number | null;
   reconnects: number;
+  /** How the picture arrives: WebRTC (WHEP), or live HLS after WebRTC could not connect. */
+  transport: 'webrtc' | 'hls';
   framesDecoded(): number;
   videoSize(): { width: number; height: number };
   audioLevel(): number;

@@ -2,7 +2,9 @@
  * THE WHEP player of every page that shows the class video (watch, the teacher's preview, the
  * monitor): opens a session, shows it in a <video>, waits while the teacher is not on air (409
  * with Retry-After), keeps the session while the publisher is briefly away, replaces broken
- * sessions, and stops for good on 410 (the lesson ended) or 401/403 (refused).
+ * sessions, and stops for good on 410 (the lesson ended) or 401/403 (refused). When ICE never
+ * connects (a network that blocks UDP) it says so once through `onTransportFailed`, so the
+ * watch page can fall back to HLS (hls-fallback.ts); it goes on trying meanwhile.
  */
 import { AudioMeter } from './audio-meter.ts';
 import type { PlayerMonitor, PlayerReason, PlayerState, PlayerStats, PlayerView } from './player-types.ts';
@@ -22,6 +24,10 @@ const STALL_MS = 35000;
 const STATS_INTERVAL_MS = 500;
 const DEFAULT_RETRY_S = 2; // 409 without Retry-After
 const MAX_BACKOFF_MS = 10000;
+// Transport failure (`onTransportFailed`): sessions opened but never connected this long, or
+// this many sessions in a row that ended without ever connecting.
+const TRANSPORT_FAILED_MS = 8000;
+const TRANSPORT_FAILED_SESSIONS = 2;
 
 export type { PlayerMonitor, PlayerReason, PlayerState, PlayerStats, PlayerView } from './player-types.ts';
 
@@ -36,6 +42,12 @@ export interface PlayerOptions {
   resolveEndpoint?: EndpointResolver;
   token: string;
   onChange?: (view: PlayerView) => void;
+  /**
+   * ICE/DTLS cannot connect: no session connected within 8 s of the first one opened, or two
+   * sessions in a row ended without connecting. Called once per such run (again only after a
+   * session connected, or after `stop()` and `start()`); the player keeps retrying.
+   */
+  onTransportFailed?: () => void;
 }
 
 interface Live extends WhepSession {
@@ -67,6 +79,10 @@ export class WhepPlayer {
   #meter = new AudioMeter();
   #bytes: { at: number; bytes: number } | null = null;
   #stats: PlayerStats = { framesDecoded: 0, width: 0, height: 0, fps: null, bitrateKbps: null };
+  /** Sessions in a row that ended without connecting; the transport-failure timer; reported. */
+  #unconnected = 0;
+  #transportTimer: number | undefined;
+  #transportReported = false;
 
   constructor(opts: PlayerOptions) {
     this.#o = opts;
@@ -80,6 +96,7 @@ export class WhepPlayer {
       connectedAt: null,
       firstFrameAt: null,
       reconnects: 0,
+      transport: 'webrtc',
       framesDecoded: () => this.#framesBase + (this.#s?.frames ?? 0),
       videoSize: () => ({ width: video.videoWidth, height: video.videoHeight }),
       audioLevel: () => this.#meter.level(),
@@ -90,6 +107,8 @@ export class WhepPlayer {
   start(): void {
     if (!this.#stopped) return;
     this.#stopped = false;
+    this.#unconnected = 0;
+    this.#transportReported = false;
     this.#statsTimer = window.setInterval(() => void this.#poll(), STATS_INTERVAL_MS);
     void this.#connect();
   }
@@ -101,6 +120,8 @@ export class WhepPlayer {
   stop(final?: { state: 'ended' | 'refused'; reason: PlayerReason }): void {
     this.#stopped = true;
     clearTimeout(this.#retryTimer);
+    clearTimeout(this.#transportTimer);
+    this.#transportTimer = undefined;
     clearInterval(this.#statsTimer);
     if (this.#s) this.#drop(this.#s);
     if (final) {
@@ -191,6 +212,12 @@ export class WhepPlayer {
     });
     if (!this.#o.video.srcObject) this.#attach(s);
     s.timers.connect = window.setTimeout(() => s.connected || this.#reconnect(s), CONNECT_TIMEOUT_MS);
+    if (this.#transportTimer === undefined && !this.#transportReported)
+      this.#transportTimer = window.setTimeout(() => {
+        this.#transportTimer = undefined;
+        // Only while a session is still trying (not while the teacher is off air: 409).
+        if (this.#s && !this.#s.connected) this.#transportFailed();
+      }, TRANSPORT_FAILED_MS);
     s.pc.addEventListener('connectionstatechange', () => this.#onConnectionState(s));
   }
 
@@ -203,6 +230,10 @@ export class WhepPlayer {
       s.lastProgressAt = performance.now();
       if (!s.connected) this.monitor.connectedAt = s.lastProgressAt;
       s.connected = true;
+      clearTimeout(this.#transportTimer);
+      this.#transportTimer = undefined;
+      this.#unconnected = 0;
+      this.#transportReported = false;
       if (this.#o.video.srcObject !== s.stream) this.#attach(s);
     } else if (state === 'disconnected' || state === 'failed') {
       s.timers.grace ??= window.setTimeout(() => this.#reconnect(s), DISCONNECT_GRACE_MS);
@@ -261,11 +292,22 @@ export class WhepPlayer {
     if (s !== this.#s || this.#stopped) return;
     this.#drop(s);
     this.#lost = true;
+    if (!s.connected && ++this.#unconnected >= TRANSPORT_FAILED_SESSIONS) this.#transportFailed();
+    if (this.#stopped) return; // the page stopped the player on the failure
     this.monitor.reconnects += 1;
     this.#attempt += 1;
     this.#set('reconnecting', 'reconnecting');
     if (this.#attempt <= 1) void this.#connect();
     else this.#retry(Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.#attempt));
+  }
+
+  /** Reports a transport failure once per run (see `onTransportFailed`). */
+  #transportFailed(): void {
+    clearTimeout(this.#transportTimer);
+    this.#transportTimer = undefined;
+    if (this.#transportReported || this.#stopped) return;
+    this.#transportReported = true;
+    this.#o.onTransportFailed?.();
   }
 
   /** Shows a session's stream in the video element, with sound if the browser allows it. */

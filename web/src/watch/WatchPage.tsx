@@ -1,16 +1,21 @@
 /**
- * The student watch page `/watch/<app>/<name>?jwt=…`: the class video (the one WHEP player),
- * and with a class token the class channel: chat beside the video (below on phones), hands,
- * reactions, the quiz card, engagement reporting and "my data". The video area and the chat
- * read the same class state; the lesson's end and a removal are final, calm screens.
+ * The student watch page `/watch/<app>/<name>?jwt=…`: the class video (the one WHEP player,
+ * with live HLS as the fallback when WebRTC cannot connect: hls-fallback.ts, a visible note
+ * says so), and with a class token the class channel: chat beside the video (below on phones),
+ * hands, reactions, the quiz card, engagement reporting and "my data". The video area and the
+ * chat read the same class state; the lesson's end and a removal are final, calm screens, the
+ * end with links to the replay once the teacher shares it.
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
+import { api, ApiError } from '../lib/api.ts';
 import { ClassChannel } from '../lib/channel.ts';
 import { Chat } from '../lib/components/chat/Chat.tsx';
 import { Header } from '../lib/components/Header.tsx';
 import { langSuffix, useI18n } from '../lib/i18n.ts';
 import { clusterEndpoint } from '../lib/assign.ts';
-import { WhepPlayer, type PlayerMonitor, type PlayerView } from '../lib/whep-player.ts';
+import { FallbackPlayer, type Transport } from '../lib/hls-fallback.ts';
+import { safeNext } from '../lib/safe-next.ts';
+import type { PlayerMonitor, PlayerView } from '../lib/whep-player.ts';
 import { Actions } from './Actions.tsx';
 import { useEngagement } from './engagement.ts';
 import { MyData } from './MyData.tsx';
@@ -28,6 +33,67 @@ declare global {
 const params = new URLSearchParams(location.search);
 const TOKEN = params.get('jwt') ?? '';
 const PATH = location.pathname.replace(/^\/watch\//, '').replace(/\/+$/, '');
+const HLS_SRC = `/${PATH}/hls/index.m3u8${TOKEN ? `?jwt=${encodeURIComponent(TOKEN)}` : ''}`;
+const REPLAY_POLL_MS = 20_000;
+const REPLAY_POLL_FOR_MS = 2 * 3600_000;
+
+/** The lesson id a class event carries (`class.started`, `class.ended`: `lesson.id`). */
+function lessonOf(m: object): string | null {
+  const l = (m as { lesson?: { id?: unknown } | null }).lesson;
+  return typeof l?.id === 'string' ? l.id : null;
+}
+
+/** A replay link of this site (the server's `replayUrl`), else null. */
+function replayHref(u: unknown): string | null {
+  if (typeof u !== 'string') return null;
+  let url: URL;
+  try {
+    url = new URL(u, location.href);
+  } catch {
+    return null;
+  }
+  if (url.origin !== location.origin) return null;
+  return safeNext(url.pathname + url.search + url.hash, '') || null;
+}
+
+/**
+ * The shared replays of an ended lesson: `GET /api/lessons/<id>/replay` with the student's
+ * token, every 20 s for 2 h (empty until the teacher shares); stops on 401/403/404.
+ */
+function useReplays(lessonId: string | null, on: boolean): { id: string; href: string }[] {
+  const [list, setList] = useState<{ id: string; href: string }[]>([]);
+  useEffect(() => {
+    if (!on || !lessonId || !TOKEN) return;
+    const until = Date.now() + REPLAY_POLL_FOR_MS;
+    const ctl = new AbortController();
+    let timer: number | undefined;
+    const poll = async (): Promise<void> => {
+      try {
+        const r = await api<{ recordings?: { id: string; replayUrl: string }[] }>(
+          'GET',
+          `/api/lessons/${encodeURIComponent(lessonId)}/replay`,
+          undefined,
+          { token: TOKEN, signal: ctl.signal },
+        );
+        const next = (r?.recordings ?? []).flatMap((x) => {
+          const href = replayHref(x.replayUrl);
+          return href ? [{ id: String(x.id), href }] : [];
+        });
+        setList((cur) => (JSON.stringify(cur) === JSON.stringify(next) ? cur : next));
+      } catch (e) {
+        if (ctl.signal.aborted) return;
+        if (e instanceof ApiError && [401, 403, 404].includes(e.status)) return; // will not change
+      }
+      if (Date.now() < until) timer = window.setTimeout(() => void poll(), REPLAY_POLL_MS);
+    };
+    void poll();
+    return () => {
+      ctl.abort();
+      clearTimeout(timer);
+    };
+  }, [lessonId, on]);
+  return list;
+}
 
 /** The watch page. */
 export function WatchPage() {
@@ -37,7 +103,10 @@ export function WatchPage() {
     [],
   );
   const videoRef = useRef<HTMLVideoElement>(null);
-  const playerRef = useRef<WhepPlayer | null>(null);
+  const hlsRef = useRef<HTMLVideoElement>(null);
+  const playerRef = useRef<FallbackPlayer | null>(null);
+  const [transport, setTransport] = useState<Transport>('webrtc');
+  const [lessonId, setLessonId] = useState<string | null>(null);
   const [view, setView] = useState<PlayerView>({
     state: 'connecting',
     reason: 'connecting',
@@ -50,13 +119,17 @@ export function WatchPage() {
   const dataButton = useRef<HTMLElement | null>(null);
 
   useLayoutEffect(() => {
-    const player = new WhepPlayer({
+    const player = new FallbackPlayer({
       video: videoRef.current!,
       endpoint: `/${PATH}/whep`,
       // The main sends the player to this viewer's sub node (and to another when it is lost).
       ...(TOKEN ? { resolveEndpoint: clusterEndpoint(TOKEN, PATH, `/${PATH}/whep`) } : {}),
       token: TOKEN,
       onChange: setView,
+      // WebRTC cannot connect (UDP blocked): live HLS from this site, WebRTC tried again every 30 s.
+      hlsVideo: hlsRef.current!,
+      hlsSrc: HLS_SRC,
+      onTransport: setTransport,
     });
     playerRef.current = player;
     window.airclass = player.monitor;
@@ -78,13 +151,18 @@ export function WatchPage() {
     const offs = [
       channel.on('welcome', (w) => {
         setCls({ status: w.class.status, streamLive: w.class.streamLive });
+        if (w.class.lesson?.id) setLessonId(w.class.lesson.id);
         if (w.class.title) setTitle(w.class.title);
       }),
       channel.on('class.started', (m) => {
         setCls((c) => ({ streamLive: c?.streamLive ?? false, status: 'live' }));
+        setLessonId((id) => lessonOf(m) ?? id);
         if (typeof m.class?.title === 'string') setTitle(m.class.title);
       }),
-      channel.on('class.ended', () => setFinal((f) => f ?? 'ended')),
+      channel.on('class.ended', (m) => {
+        setLessonId((id) => lessonOf(m) ?? id);
+        setFinal((f) => f ?? 'ended');
+      }),
       channel.on('stream.live', () => setCls((c) => c && { ...c, streamLive: true })),
       channel.on('stream.waiting', () => setCls((c) => c && { ...c, streamLive: false })),
       channel.on('stream.offline', () => setCls((c) => c && { ...c, streamLive: false })),
@@ -118,7 +196,8 @@ export function WatchPage() {
     setDataOpen(false);
   }, [final]);
 
-  useEngagement(final ? null : channel, videoRef.current, view.state);
+  useEngagement(final ? null : channel, transport === 'hls' ? hlsRef.current : videoRef.current, view.state);
+  const replays = useReplays(lessonId, final === 'ended');
 
   const sv = stageView(view, cls, final);
   useEffect(() => {
@@ -144,6 +223,20 @@ export function WatchPage() {
       <main class={`room${channel ? ' with-chat' : ''}`} data-final={final ?? undefined}>
         <div class="stage" id="stage" data-state={sv.state} data-final={sv.final ?? undefined}>
           <video id="video" autoplay playsInline aria-label={t('watch.video')} ref={videoRef} />
+          <video
+            id="video-hls"
+            class="hls"
+            autoplay
+            playsInline
+            aria-label={t('watch.video')}
+            hidden={transport !== 'hls'}
+            ref={hlsRef}
+          />
+          {transport === 'hls' && !final && (
+            <p class="transport-note" id="transport-note" role="status">
+              {t('watch.hlsNote')}
+            </p>
+          )}
           <div class="overlay" id="overlay" hidden={!sv.overlay}>
             <div class="overlay-card">
               {sv.spinner && <div class="spinner" aria-hidden="true" />}
@@ -158,6 +251,15 @@ export function WatchPage() {
               <p class="detail" id="overlay-detail">
                 {sv.detail ? t(sv.detail, sv.vars) : ''}
               </p>
+              {sv.final === 'ended' && replays.length > 0 && (
+                <div class="replays" id="replays">
+                  {replays.map((r, i) => (
+                    <a class="btn primary" key={r.id} href={r.href}>
+                      {replays.length > 1 ? t('watch.replayN', { n: i + 1 }) : t('watch.replay')}
+                    </a>
+                  ))}
+                </div>
+              )}
               {(sv.final === 'ended' || sv.final === 'removed') && (
                 <a class="btn primary" id="join-another" href={`/join${langSuffix('?')}`}>
                   {t('watch.joinAnother')}

@@ -1,6 +1,6 @@
 /**
- * The student watch page: player states and what each means for the student, the final
- * screens, hands, reactions, the quiz card and "my data".
+ * The student watch page: player states and what each means for the student, the HLS note, the
+ * final screens (with the replay links), hands, reactions, the quiz card and "my data".
  */
 import type { Bundle } from '../lib/i18n.ts';
 
@@ -29,6 +29,9 @@ export default {
     'detail.retry': '{s}초 후 다시 시도합니다.',
     'watch.unmute': '탭하여 소리 켜기',
     'watch.joinAnother': '다른 수업 참여하기',
+    'watch.hlsNote': '지연이 더 큰 방식(HLS)으로 보는 중입니다',
+    'watch.replay': '다시 보기',
+    'watch.replayN': '다시 보기 {n}',
     'watch.video': '수업 영상',
     'watch.actions': '수업 참여 도구',
     'watch.hand.raise': '손들기',
@@ -117,6 +120,9 @@ export default {
     'detail.retry': 'Retrying in {s} s.',
     'watch.unmute': 'Tap to unmute',
     'watch.joinAnother': 'Join another class',
+    'watch.hlsNote': 'Watching over HLS (higher delay)',
+    'watch.replay': 'Watch the replay',
+    'watch.replayN': 'Watch the replay ({n})',
     'watch.video': 'Class video',
     'watch.actions': 'Class tools',
     'watch.hand.raise': 'Raise hand',
