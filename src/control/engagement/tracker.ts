@@ -4,7 +4,8 @@
  * where every replica publishes its students' player/tab reports, so each replica holds the
  * whole class's state. Every 2 s while a lesson runs it pushes an `engagement` snapshot to its
  * own staff sockets (teacher, admin, monitor: never students), and once per 10-s bucket it
- * writes each present student's sample (replicas writing the same bucket write one row).
+ * writes each present student's sample (replicas writing the same bucket write one row). A
+ * student whose player stalls later in the bucket has that bucket's sample marked stalled.
  */
 import type { Logger } from '../../shared/logger.ts';
 import type { Bus, Unsubscribe } from '../bus/bus.ts';
@@ -42,7 +43,6 @@ interface Tracked {
   timer: NodeJS.Timeout;
   lesson?: { value: Lesson | undefined; at: number };
   quiz?: { lessonId: string; stats: QuizStats; dirty: boolean; at: number };
-  sampledBucket: number;
   busy: boolean;
 }
 
@@ -64,6 +64,7 @@ function isReport(m: unknown): m is StateReport {
     typeof r.name === 'string' &&
     typeof r.at === 'number' &&
     typeof r.visible === 'boolean' &&
+    (r.stalled === undefined || typeof r.stalled === 'boolean') &&
     PLAYING_STATES.includes(r.playing as never)
   );
 }
@@ -74,7 +75,7 @@ export class EngagementTracker {
   private readonly classes = new Map<string, Tracked>();
   private readonly reports = new WeakMap<
     ClassroomSocket,
-    { last: number; timer?: NodeJS.Timeout; next?: PlayerState }
+    { last: number; timer?: NodeJS.Timeout; next?: PlayerState; stalled?: boolean }
   >();
 
   constructor(deps: EngagementTrackerDeps) {
@@ -101,7 +102,6 @@ export class EngagementTracker {
           this.deps.bus.subscribe(engagementChannel(classId), onReport),
         ],
         timer,
-        sampledBucket: 0,
         busy: false,
       };
       this.classes.set(classId, t);
@@ -125,6 +125,8 @@ export class EngagementTracker {
     if (!r) this.reports.set(socket, (r = { last: 0 }));
     const wait = r.last + REPORT_EVERY_MS - Date.now();
     if (wait > 0) {
+      // A stall replaced by a later state before it was sent is still reported (`stalled`).
+      if (state.playing === 'stalled') r.stalled = true;
       r.next = state;
       r.timer ??= setTimeout(() => {
         const rr = this.reports.get(socket)!;
@@ -135,8 +137,11 @@ export class EngagementTracker {
       return;
     }
     r.last = Date.now();
+    const stalled = r.stalled === true && state.playing !== 'stalled';
+    r.stalled = undefined;
     const { actor, participantId } = socket;
     const msg: StateReport = { sub: actor.sub, pid: participantId, name: actor.name, at: r.last, ...state };
+    if (stalled) msg.stalled = true;
     this.deps.bus
       .publish(engagementChannel(actor.classId), msg)
       .catch((e: unknown) => this.deps.logger.warn({ err: e }, 'engagement report not published'));
@@ -206,7 +211,7 @@ export class EngagementTracker {
     return stats;
   }
 
-  /** One snapshot: pushed to local staff; sampled once per 10-s bucket. */
+  /** One snapshot: pushed to local staff; sampled once per 10-s bucket (stalls marked later). */
   private async tick(classId: string): Promise<void> {
     const t = this.classes.get(classId);
     if (!t || t.busy) return;
@@ -227,10 +232,8 @@ export class EngagementTracker {
         students: snap.students,
       };
       for (const s of t.sockets) if (isStaff(s)) s.push(msg);
-      const bucket = Math.floor(now / 10_000);
-      if (bucket !== t.sampledBucket && snap.samples.length > 0) {
-        t.sampledBucket = bucket;
-        await this.deps.samples.addSamples(lesson.id, new Date(now), snap.samples);
+      for (const due of t.state.samplesDue(snap.samples, now)) {
+        await this.deps.samples.addSamples(lesson.id, new Date(due.at), due.samples);
       }
     } catch (e) {
       this.deps.logger.warn({ err: e, classId }, 'engagement snapshot failed');

@@ -47,6 +47,7 @@ export function toRecord(r: Row): ClassRecord {
     epoch: r.epoch,
     archivedAt: r.archivedAt,
     lastEndedAt: r.lastEndedAt,
+    retentionDays: r.retentionDays,
   };
 }
 
@@ -198,6 +199,19 @@ export class DrizzleClassRepo implements ClassRepo {
       const rows = await this.#db
         .update(classes)
         .set({ chatLocked: locked })
+        .where(eq(classes.id, id))
+        .returning();
+      return rows[0] && toRecord(rows[0]);
+    });
+  }
+
+  /** Days the class's recordings are kept (1–3650). */
+  setRetention(id: string, days: number): Promise<ClassRecord | undefined> {
+    if (!isUuid(id)) return Promise.resolve(undefined);
+    return guard(async () => {
+      const rows = await this.#db
+        .update(classes)
+        .set({ retentionDays: days })
         .where(eq(classes.id, id))
         .returning();
       return rows[0] && toRecord(rows[0]);

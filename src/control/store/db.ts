@@ -19,6 +19,7 @@ import { DrizzleClassRepo, type ClassRepoOptions } from './class-repo.ts';
 import { DrizzleLessonRepo } from './lesson-repo.ts';
 import { migrate, pgliteTarget, poolTarget, type Migration } from './migrate.ts';
 import { DrizzleParticipantRepo } from './participant-repo.ts';
+import { DrizzleRecordingRepo } from './recording-repo.ts';
 import { tables } from './schema.ts';
 import { guard, isUnavailable, type Db } from './sql.ts';
 import type { Store } from './types.ts';
@@ -61,6 +62,7 @@ export class DrizzleStore implements Store {
   readonly chat: DrizzleChatRepo;
   readonly revokedTokens: DrizzleRevokedTokenRepo;
   readonly monitorLinks: DrizzleMonitorLinkRepo;
+  readonly recordings: DrizzleRecordingRepo;
   /** The token gate's one-query look-up. */
   readonly gate: DrizzleGateRepo;
   readonly #closeClient: () => Promise<void>;
@@ -81,6 +83,7 @@ export class DrizzleStore implements Store {
     this.chat = new DrizzleChatRepo(db);
     this.revokedTokens = new DrizzleRevokedTokenRepo(db);
     this.monitorLinks = new DrizzleMonitorLinkRepo(db);
+    this.recordings = new DrizzleRecordingRepo(db);
     this.gate = new DrizzleGateRepo(db);
     this.#closeClient = closeClient;
   }

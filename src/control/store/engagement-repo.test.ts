@@ -87,4 +87,32 @@ describe.each(STORE_BACKENDS)('EngagementRepo on $name', ({ open }) => {
     );
     expect((await repo.samplesOf([a.id])).map((s) => s.score)).toEqual([80, 60]);
   });
+
+  it('marks a sample stalled when a stall is reported later in its bucket, never unmarks it', async () => {
+    const { lesson, people } = await lessonWith('가', '나');
+    const [a, b] = [people[0]!, people[1]!];
+    const t0 = new Date(Math.floor(Date.now() / 10_000) * 10_000);
+    await repo.addSamples(lesson.id, t0, [
+      { participantId: a.id, score: 80, watching: 1, stalled: false },
+      { participantId: b.id, score: 40, watching: 0.5 },
+    ]);
+    // Later in the bucket a stall of a: the flag is raised, the score kept.
+    await repo.addSamples(lesson.id, new Date(t0.getTime() + 6000), [
+      { participantId: a.id, score: 10, watching: 0, stalled: true },
+    ]);
+    // Another replica's unstalled duplicate does not lower it again.
+    await repo.addSamples(lesson.id, new Date(t0.getTime() + 7000), [
+      { participantId: a.id, score: 10, watching: 0, stalled: false },
+      { participantId: b.id, score: 10, watching: 0, stalled: false },
+    ]);
+    const rows = await repo.samplesOf([a.id, b.id]);
+    const by = new Map(rows.map((r) => [r.participantId, [r.score, r.watching, r.stalled]]));
+    expect(rows).toHaveLength(2);
+    expect(by).toEqual(
+      new Map([
+        [a.id, [80, 1, true]],
+        [b.id, [40, 0.5, false]],
+      ]),
+    );
+  });
 });

@@ -1,8 +1,8 @@
 /**
  * Interactions and engagement samples on Drizzle. Interactions record what a student did
  * (reactions, hands, quiz answers) for "my data" and for the hand queue after a restart.
- * Samples are written per 10-s bucket with `ON CONFLICT DO NOTHING`, so replicas sampling the
- * same lesson at the same moment write one row per student.
+ * Samples are written per 10-s bucket, once (replicas sampling the same lesson at the same
+ * moment write one row per student); only their `stalled` flag may be raised afterwards.
  */
 import { and, asc, avg, desc, eq, inArray, sql } from 'drizzle-orm';
 import { chatMessages, participants } from './schema.ts';
@@ -84,19 +84,33 @@ export class DrizzleEngagementRepo {
     });
   }
 
-  /** Writes samples taken at `at` (rounded down to its 10-s bucket); duplicates are ignored. */
+  /**
+   * Writes samples taken at `at` (rounded down to its 10-s bucket). A bucket's score and
+   * watching are written once (another replica's duplicates are ignored); `stalled` is or-ed in,
+   * so a stall reported later in the bucket still marks its sample.
+   */
   addSamples(
     lessonId: string,
     at: Date,
-    samples: { participantId: string; score: number; watching: number }[],
+    samples: { participantId: string; score: number; watching: number; stalled?: boolean }[],
   ): Promise<void> {
     if (samples.length === 0) return Promise.resolve();
     const bucket = new Date(Math.floor(at.getTime() / 10_000) * 10_000);
+    // One row per student (an upsert may not touch a row twice in one statement).
+    const rows = new Map<string, typeof engagementSamples.$inferInsert>();
+    for (const s of samples) {
+      const stalled = (s.stalled ?? false) || (rows.get(s.participantId)?.stalled ?? false);
+      rows.set(s.participantId, { lessonId, at: bucket, ...s, stalled });
+    }
     return guard(async () => {
       await this.#db
         .insert(engagementSamples)
-        .values(samples.map((s) => ({ lessonId, at: bucket, ...s })))
-        .onConflictDoNothing();
+        .values([...rows.values()])
+        .onConflictDoUpdate({
+          target: [engagementSamples.lessonId, engagementSamples.participantId, engagementSamples.at],
+          set: { stalled: true },
+          setWhere: sql`excluded.stalled AND NOT ${engagementSamples.stalled}`,
+        });
     });
   }
 

@@ -1,8 +1,9 @@
 /**
  * Drizzle (pg-core) definitions of the tables of `migrations/0003_quizzes.sql`: the quiz bank,
- * quiz runs and answers, interactions and engagement samples. Mirrors the SQL (the source of
- * truth); `migrate.test.ts` checks they agree. Foreign keys live in the SQL only (this file
- * does not import schema.ts, which imports it, so there is no import cycle).
+ * quiz runs and answers, interactions and engagement samples (with the `stalled` of 0004).
+ * Mirrors the SQL (the source of truth); `migrate.test.ts` checks they agree. Foreign keys
+ * live in the SQL only (this file does not import schema.ts, which imports it, so there is no
+ * import cycle).
  */
 import {
   bigint,
@@ -108,7 +109,10 @@ export const interactions = pgTable(
   ],
 );
 
-/** Engagement per student every 10 s of a lesson (`at` = the 10-s bucket). */
+/**
+ * Engagement per student every 10 s of a lesson (`at` = the 10-s bucket); `stalled`: their
+ * player reported "stalled" at some moment of the bucket (0004_recordings.sql).
+ */
 export const engagementSamples = pgTable(
   'engagement_samples',
   {
@@ -117,6 +121,7 @@ export const engagementSamples = pgTable(
     score: doublePrecision('score').notNull(),
     watching: doublePrecision('watching').notNull(),
     at: tstz('at').notNull(),
+    stalled: boolean('stalled').notNull().default(false),
   },
   (t) => [
     primaryKey({ name: 'engagement_samples_pkey', columns: [t.lessonId, t.participantId, t.at] }),

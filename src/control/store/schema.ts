@@ -59,6 +59,7 @@ export const classes = pgTable(
     epoch: integer('epoch').notNull().default(0),
     archivedAt: tstz('archived_at'),
     lastEndedAt: tstz('last_ended_at'),
+    retentionDays: integer('retention_days').notNull().default(30),
   },
   (t) => [
     uniqueIndex('classes_stream_key_key').on(t.streamKey),
@@ -133,7 +134,10 @@ export const chatMessages = pgTable(
   (t) => [uniqueIndex('chat_messages_class_seq_key').on(t.classId, t.seq)],
 );
 
-/** Recordings (HLS on disk; `path` relative to the data dir). */
+/**
+ * Recordings: a live stretch of a lesson as HLS on disk in `<dataDir>/recordings/<id>/`
+ * (migrations/0004_recordings.sql).
+ */
 export const recordings = pgTable(
   'recordings',
   {
@@ -141,16 +145,23 @@ export const recordings = pgTable(
     classId: uuid('class_id')
       .notNull()
       .references(() => classes.id, { onDelete: 'cascade' }),
-    path: text('path').notNull(),
-    status: text('status', { enum: ['recording', 'ready', 'failed'] })
+    lessonId: uuid('lesson_id').references(() => lessons.id, { onDelete: 'set null' }),
+    node: text('node').notNull().default('main'),
+    status: text('status', { enum: ['recording', 'complete', 'interrupted', 'stopped'] })
       .notNull()
       .default('recording'),
+    reason: text('reason'),
     startedAt: tstz('started_at').notNull().defaultNow(),
     endedAt: tstz('ended_at'),
-    durationMs: integer('duration_ms'),
-    sizeBytes: bigint('size_bytes', { mode: 'number' }),
+    durationMs: bigint('duration_ms', { mode: 'number' }).notNull().default(0),
+    sizeBytes: bigint('size_bytes', { mode: 'number' }).notNull().default(0),
+    sharedAt: tstz('shared_at'),
+    deletedAt: tstz('deleted_at'),
   },
-  (t) => [index('recordings_class_idx').on(t.classId, t.startedAt)],
+  (t) => [
+    index('recordings_class_idx').on(t.classId, t.startedAt),
+    index('recordings_lesson_idx').on(t.lessonId),
+  ],
 );
 
 /** Tokens revoked before their expiry (sign-out). */

@@ -46,6 +46,8 @@ export interface ClassRecord {
   epoch: number;
   archivedAt: Date | null;
   lastEndedAt: Date | null;
+  /** Days its recordings are kept before the retention job removes them. */
+  retentionDays: number;
 }
 
 /** One start → end of a class. */
@@ -134,6 +136,8 @@ export interface ClassRepo {
   archive(id: string): Promise<ClassRecord | undefined>;
   rotateStreamKey(id: string): Promise<ClassRecord | undefined>;
   setChatLocked(id: string, locked: boolean): Promise<ClassRecord | undefined>;
+  /** Days the class's recordings are kept (1–3650). */
+  setRetention(id: string, days: number): Promise<ClassRecord | undefined>;
   /**
    * Allocates the next per-class sequence number (atomic in the database, so every
    * control-plane replica shares one sequence).
