@@ -1,6 +1,7 @@
 import { networkInterfaces } from 'node:os';
 import { Redis } from 'ioredis';
 import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { ports, type Config } from './config/schema.ts';
 import { loadOrCreateKeys } from './control/auth/keys.ts';
@@ -36,6 +37,11 @@ import { StreamRegistry } from './media/stream/registry.ts';
 import { AudioManager } from './media/transcode/audio-manager.ts';
 import { locateFfmpeg } from './media/transcode/ffmpeg-locate.ts';
 import { CleanupStack } from './shared/cleanup.ts';
+import { RecordingService } from './control/recording/recording-service.ts';
+import { ReportService } from './control/report/report-service.ts';
+import { Recorder } from './media/recording/recorder.ts';
+import { repairRecordings } from './media/recording/repair.ts';
+import { LiveHls } from './media/recording/live-hls.ts';
 import { redactUrl, type Logger } from './shared/logger.ts';
 
 /** A running AirClass node (`airclass start`). */
@@ -90,6 +96,9 @@ export interface AirclassNode extends RunningNode {
   readonly rtmp: RtmpServer;
   readonly rtsp: RtspServer;
   readonly cluster: Cluster;
+  /** Lessons recorded to HLS on disk (absent with `record: false`). */
+  readonly recorder: Recorder | undefined;
+  readonly recordings: RecordingService;
   /**
    * Opens the RTMP and HTTP listeners (`listen: false`: none, for `inject()` tests), reschedules
    * the open quiz runs and marks the node ready. Call once.
@@ -220,6 +229,39 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
     const audio = new AudioManager({ registry, logger: logger.child({ part: 'audio' }), ffmpeg });
     stack.push('audio', audio, () => audio.close());
 
+    // Recording: the service keeps the rows; the recorder (media plane) writes the files. The
+    // service's pending writes are awaited after the recorder has closed its recordings.
+    const recRoot = cfg.recordingsDir || join(cfg.dataDir, 'recordings');
+    const recordings = new RecordingService({
+      store,
+      tokens,
+      events,
+      logger: logger.child({ part: 'recordings' }),
+      root: recRoot,
+      node: 'main',
+    });
+    stack.push('recordings', recordings, async () => {
+      recordings.close();
+      await recordings.flush();
+    });
+    const recorder = cfg.record
+      ? new Recorder({
+          registry,
+          root: recRoot,
+          logger: logger.child({ part: 'recorder' }),
+          begin: (path) => recordings.begin(path),
+          onProgress: (id, p) => recordings.progress(id, p),
+          onEnd: (id, p) => void recordings.end(id, p),
+          minFreeBytes: cfg.recordMinFreeMb * 1024 * 1024,
+          targetMs: cfg.recordSegmentMs,
+        })
+      : undefined;
+    if (recorder) stack.push('recorder', recorder, () => recorder.close());
+
+    // Live HLS, made on demand for students whose WebRTC cannot connect (UDP blocked).
+    const liveHls = new LiveHls({ registry, logger: logger.child({ part: 'live-hls' }) });
+    stack.push('live hls', liveHls, () => liveHls.close());
+
     const whep = createWhepServer(cfg, registry, logger);
     stack.push('whep', whep, () => whep.close());
     await whep.start();
@@ -243,6 +285,19 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
     stack.push('classroom features', features, () => features.close());
     channel.routes.session.classroom = features.actions;
     Object.assign(classroom.api, features.api);
+    classroom.api.reports = {
+      reports: new ReportService({ db: store.db }),
+      classes: store.classes,
+      lessons: store.lessons,
+    };
+    classroom.api.recordings = {
+      recordings,
+      rateLimit: cfg.hlsRateLimit,
+      stopRecording: async (id) => {
+        const active = recorder?.active().find((a) => a.id === id);
+        if (active) await recorder!.stop(active.path);
+      },
+    };
 
     const rtmp = new RtmpServer({
       registry,
@@ -348,6 +403,11 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       startedAt: Date.now(),
       api: classroom.api,
       ws: channel.routes,
+      liveHls: {
+        hls: liveHls,
+        rateLimit: cfg.hlsRateLimit,
+        authorize: cachedAuthorize((token, path) => classroom.authorizeMedia(token, path, 'read')),
+      },
     });
     const app = http;
     stack.push('ready', null, () => (ready = false));
@@ -366,7 +426,14 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       rtmp,
       rtsp,
       cluster,
+      recorder,
+      recordings,
       start: async ({ listen = true } = {}) => {
+        // What a crash left open is closed first, then new lessons are recorded.
+        mkdirSync(recRoot, { recursive: true });
+        await recordings.reconcile(await repairRecordings(recRoot, logger.child({ part: 'recorder' })));
+        recorder?.start();
+        recordings.startRetention();
         if (listen) {
           await rtmp.listen(p.rtmp, cfg.host);
           await rtsp.listen(p.rtsp, cfg.host);
@@ -384,6 +451,29 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
     await stack.run();
     throw e;
   }
+}
+
+/**
+ * A media read check remembered for a few seconds per token and path: an HLS player asks about
+ * twice a second, and each check reads the database (a removed student is cut within 3 s).
+ */
+function cachedAuthorize(
+  check: (token: string | undefined, path: string) => Promise<unknown>,
+  ttlMs = 3000,
+): (token: string | undefined, path: string) => Promise<void> {
+  const cache = new Map<string, { at: number; ok: Promise<void> }>();
+  return (token, path) => {
+    if (!token) return check(token, path).then(() => undefined);
+    const key = `${path}\0${token}`;
+    const now = Date.now();
+    const hit = cache.get(key);
+    if (hit && now - hit.at < ttlMs) return hit.ok;
+    const ok = check(token, path).then(() => undefined);
+    if (cache.size > 5000) cache.clear();
+    cache.set(key, { at: now, ok });
+    ok.catch(() => cache.delete(key));
+    return ok;
+  };
 }
 
 /** The running node's handle: URLs, banner and the one way to close it all. */

@@ -61,4 +61,9 @@ export const DEFAULTS: Config = {
   clusterHeartbeatMs: 5000,
   relayIdleMs: 30_000,
   assignRateLimit: 3000,
+  record: true,
+  recordingsDir: '',
+  recordMinFreeMb: 512,
+  recordSegmentMs: 2000,
+  hlsRateLimit: 3000,
 };

@@ -159,6 +159,16 @@ export const ConfigSchema = Type.Object(
     relayIdleMs: Type.Integer({ minimum: 0 }),
     /** Assignment requests (`POST /api/cluster/assign`) per minute per address. */
     assignRateLimit: Type.Integer({ minimum: 1 }),
+    /** Record every lesson to HLS on disk (the node that ingests). */
+    record: Type.Boolean(),
+    /** Where recordings are written; empty = <dataDir>/recordings. */
+    recordingsDir: Type.String(),
+    /** Free disk space a recording needs to start and keeps while it runs, MiB. */
+    recordMinFreeMb: Type.Integer({ minimum: 0 }),
+    /** Recording segment length, ms (segments are cut at keyframes: 2–4 s with a 2-s GOP). */
+    recordSegmentMs: Type.Integer({ minimum: 500, maximum: 10_000 }),
+    /** Playlist and segment requests (`/vod/…`, live HLS) per minute per address. */
+    hlsRateLimit: Type.Integer({ minimum: 1 }),
   },
   { additionalProperties: false },
 );

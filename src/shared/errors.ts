@@ -31,6 +31,12 @@ export const ERRORS = {
   REMOVED: { status: 403, message: 'The teacher removed you from this lesson.' },
   USER_DISABLED: { status: 403, message: 'This account is disabled.' },
   QUIZ_NOT_FOUND: { status: 404, message: 'No such quiz.' },
+  RECORDING_NOT_FOUND: { status: 404, message: 'No such recording (or it was deleted).' },
+  RECORDING_EXPIRED: {
+    status: 410,
+    message: 'This recording is past its retention and is no longer available.',
+  },
+  RECORDING_NOT_SHARED: { status: 403, message: 'The teacher has not shared this recording.' },
   QUIZ_CLOSED: { status: 409, message: 'The quiz is closed.' },
   QUIZ_ALREADY_ANSWERED: { status: 409, message: 'You have already answered this quiz.' },
   QUIZ_OPEN: { status: 409, message: 'A run of this quiz is already open.' },

@@ -11,13 +11,16 @@ import type { ClassAccess } from '../classroom/access.ts';
 import type { ClassService } from '../classroom/class-service.ts';
 import type { ClassLinks } from '../classroom/links.ts';
 import type { TokenGate } from '../classroom/token-gate.ts';
-import type { Store } from '../store/types.ts';
+import type { ClassRepo, LessonRepo, Store } from '../store/types.ts';
 import { authRoutes } from './routes/auth.ts';
 import { classRoutes } from './routes/classes.ts';
 import { clusterRoutes, type ClusterRouteDeps } from './routes/cluster.ts';
 import { joinRoutes } from './routes/join.ts';
 import { lessonRoutes, type LessonRouteDeps } from './routes/lessons.ts';
 import { quizRoutes, type QuizRouteDeps } from './routes/quizzes.ts';
+import { recordingApiRoutes, type RecordingRouteDeps } from './routes/recordings.ts';
+import { reportRoutes } from './routes/reports.ts';
+import type { ReportService } from '../report/report-service.ts';
 import { userRoutes } from './routes/users.ts';
 import type { Authenticator } from './session.ts';
 import type { StreamView } from './schemas.ts';
@@ -57,6 +60,17 @@ export interface ApiDeps {
   studentData?: LessonRouteDeps['studentData'];
   /** The cluster API (registration, heartbeats, assignment, node list); absent = none. */
   cluster?: Omit<ClusterRouteDeps, 'tokens' | 'authenticator' | 'authorizeMedia'>;
+  /** Recordings, replay and the HLS files (`/vod/…`); absent = none. */
+  recordings?: Omit<RecordingRouteDeps, 'tokens' | 'authenticator' | 'participants'>;
+  /** The dashboard's reports; absent = none. */
+  reports?: { reports: ReportService; classes: ClassRepo; lessons: LessonRepo };
+}
+
+/** The recording routes' dependencies out of the API's. */
+export function recordingDeps(deps: ApiDeps): RecordingRouteDeps | undefined {
+  if (!deps.recordings) return undefined;
+  const { tokens, authenticator, store } = deps;
+  return { ...deps.recordings, tokens, authenticator, participants: store.participants };
 }
 
 /** Registers the `/api` context on `app`. */
@@ -81,6 +95,9 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       joinRoutes(api, deps);
       quizRoutes(api, deps);
       lessonRoutes(api, deps);
+      const rec = recordingDeps(deps);
+      if (rec) recordingApiRoutes(api, rec);
+      if (deps.reports) reportRoutes(api, { ...deps.reports, authenticator: deps.authenticator });
       if (deps.cluster) {
         const { tokens, authenticator, authorizeMedia } = deps;
         clusterRoutes(api, { ...deps.cluster, tokens, authenticator, authorizeMedia });

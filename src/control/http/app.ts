@@ -3,7 +3,9 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import rateLimit from '@fastify/rate-limit';
 import { AirError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
-import { registerApi, type ApiDeps } from './api.ts';
+import { recordingDeps, registerApi, type ApiDeps } from './api.ts';
+import { vodRoutes } from './routes/recordings.ts';
+import { liveHlsRoutes, type LiveHlsRouteDeps } from './routes/live-hls.ts';
 import { installErrorHandler } from './errors.ts';
 import { registerDocs } from './plugins/docs.ts';
 import { registerSecurity } from './plugins/security.ts';
@@ -26,6 +28,8 @@ export interface AppDeps extends StatusRouteDeps, WhepRouteDeps {
   version?: string;
   /** The class channel at /ws (presence, chat, class events); absent = no /ws. */
   ws?: WsRouteDeps;
+  /** Live HLS for students whose WebRTC cannot connect (`/live/<name>/hls/…`); absent = none. */
+  liveHls?: LiveHlsRouteDeps;
 }
 
 /** The built pages (`npm run build:web` makes dist/web from web/). */
@@ -102,6 +106,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   statusRoutes(app, deps);
   whepRoutes(app, { ...deps, authorizeMedia: deps.authorizeMedia ?? deps.api.authorizeMedia });
   await registerApi(app, deps.api);
+  const rec = recordingDeps(deps.api);
+  if (rec) vodRoutes(app, rec);
+  if (deps.liveHls) await liveHlsRoutes(app, deps.liveHls);
   await webRoutes(app, deps.webDir ?? DEFAULT_WEB_DIR);
   return app;
 }

@@ -13,6 +13,8 @@ export const LIFECYCLE_EVENTS: readonly LifecycleEventType[] = [
   'stream.offline',
   'stream.stats',
   'participant.removed',
+  'recording.started',
+  'recording.stopped',
 ];
 
 const STAT_FIELDS = ['width', 'height', 'fps', 'bitrate', 'viewers'] as const;
@@ -72,6 +74,7 @@ export class ClassEvents {
         pushed.lesson = event.lesson as Record<string, unknown>;
       if (typeof event.path === 'string') pushed.path = event.path;
       if (typeof event.id === 'string') pushed.id = event.id;
+      if (typeof event.reason === 'string') pushed.reason = event.reason;
       for (const f of STAT_FIELDS) if (typeof event[f] === 'number') pushed[f] = event[f] as number;
       return (await this.deps.hub.publish(classId, pushed)) as LifecycleEvent;
     } catch (e) {

@@ -230,6 +230,8 @@ export interface LifecycleEvent {
   fps?: number;
   bitrate?: number;
   viewers?: number;
+  /** `recording.stopped`: why it stopped early ("DISK_FULL", "WRITE_FAILED"). */
+  reason?: string;
 }
 
 /** The type of a class-wide event. */
@@ -243,7 +245,9 @@ export type LifecycleEventType =
   | 'stream.waiting'
   | 'stream.offline'
   | 'stream.stats'
-  | 'participant.removed';
+  | 'participant.removed'
+  | 'recording.started'
+  | 'recording.stopped';
 
 /** The first message on every socket: who you are and the class as it is now. */
 export interface WelcomeMessage {

@@ -17,6 +17,7 @@ const PAGES: Readonly<Record<string, string>> = {
   '/monitor': 'monitor/index.html', // the teacher's share link (#token=…)
   '/projector': 'projector/index.html', // the classroom projector (#…): code, QR, aggregates
   '/watch/:app/:name': 'watch/index.html',
+  '/replay/:id': 'replay/index.html', // a recording (#jwt=<its read token>, or the teacher's session)
 };
 
 /** Hashed build output (`/web/assets/name-HASH.js`): its content never changes under that name. */
