@@ -10,7 +10,7 @@ import { defineConfig } from 'vite';
 const ROOT = import.meta.dirname;
 
 /** Every page of the app: its folder under web/ holds index.html. */
-export const PAGES = ['join', 'login', 'console', 'monitor', 'watch', 'projector'] as const;
+export const PAGES = ['join', 'login', 'console', 'monitor', 'watch', 'projector', 'replay'] as const;
 
 /** A page with an index.html that loads its entry from web/src (others are left out). */
 function ported(page: string): boolean {

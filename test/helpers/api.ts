@@ -14,7 +14,7 @@ import type { DrizzleStore } from '../../src/control/store/db.ts';
 import { openMemoryStore, openPostgresTestStore } from '../../src/control/store/testing.ts';
 import type { ClassRecord, User } from '../../src/control/store/types.ts';
 import { createLogger } from '../../src/shared/logger.ts';
-import { buildNode } from '../../src/main.ts';
+import { buildNode, type AirclassNode } from '../../src/main.ts';
 import type { TokenService } from '../../src/control/auth/tokens.ts';
 import type { Classroom } from '../../src/control/classroom/wiring.ts';
 import type { ClassChannel } from '../../src/control/ws/channel.ts';
@@ -32,6 +32,7 @@ export function testConfig(dataDir: string): Config {
     loginRateLimit: 1000,
     audioTranscode: false,
     reconnectGraceMs: 1000,
+    recordMinFreeMb: 16,
     publicHost: 'class.test',
     webrtcUdpPort: 0,
     webrtcPortMin: 20000,
@@ -55,6 +56,8 @@ export interface TestApi {
   classroom: Classroom;
   /** The class channel (/ws) on the in-process bus, as `airclass start` wires it. */
   channel: ClassChannel;
+  /** The node the app belongs to (recordings, recorder, …). */
+  node: AirclassNode;
   /** Every class event emitted, in order. */
   events: { classId: string; event: ClassEvent }[];
   /** Makes an account directly in the store. */
@@ -100,6 +103,7 @@ export async function startTestApi(
     app.inject({ ...rest, headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
 
   return {
+    node,
     app,
     store,
     tokens,

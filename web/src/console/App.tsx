@@ -1,8 +1,8 @@
 /**
  * The teacher console (/console): who is signed in (the session cookie set at /login; without
  * one the page goes there), the class list, one class at a time and, for admins, the teacher
- * accounts and the cluster's nodes. The selection is kept in the address (`?class=<id>`,
- * `?view=teachers` or `?view=cluster`).
+ * accounts and the cluster's nodes, and the dashboard of every class. The selection is kept in
+ * the address (`?class=<id>`, `?view=dashboard`, `?view=teachers` or `?view=cluster`).
  */
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
@@ -12,6 +12,7 @@ import { langSuffix, useI18n } from '../lib/i18n.ts';
 import { AdminView } from './AdminView.tsx';
 import { ClassPage } from './ClassPage.tsx';
 import { ClusterView } from './ClusterView.tsx';
+import { Dashboard, DASHBOARD_PARAMS } from './Dashboard.tsx';
 import { Sidebar } from './Sidebar.tsx';
 import type { ClassInfo, Me } from './types.ts';
 
@@ -19,17 +20,22 @@ function toLogin(): void {
   location.replace(`/login?next=${encodeURIComponent('/console')}${langSuffix('&')}`);
 }
 
-/** The admin-only views: the sidebar's id for each and its `?view=` name. */
-const ADMIN_VIEWS = new Map([
+/** The views that are not a class: the sidebar's id for each and its `?view=` name. */
+const VIEWS = new Map([
   ['admin', 'teachers'],
   ['cluster', 'cluster'],
+  ['dashboard', 'dashboard'],
 ]);
+/** The views only an admin may open. */
+const ADMIN_ONLY = new Set(['admin', 'cluster']);
 
 function keepInUrl(selected: string | null): void {
   const url = new URL(location.href);
   url.searchParams.delete('class');
   url.searchParams.delete('view');
-  const view = selected ? ADMIN_VIEWS.get(selected) : undefined;
+  // The dashboard keeps its own choice (class, lesson) in the address; other views drop it.
+  if (selected !== 'dashboard') for (const p of DASHBOARD_PARAMS) url.searchParams.delete(p);
+  const view = selected ? VIEWS.get(selected) : undefined;
   if (view) url.searchParams.set('view', view);
   else if (selected) url.searchParams.set('class', selected);
   history.replaceState(history.state, '', url);
@@ -63,9 +69,10 @@ export function ConsoleApp(): JSX.Element {
       list.sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
       setClasses(list);
       const q = new URLSearchParams(location.search);
-      const view = [...ADMIN_VIEWS].find(([, name]) => name === q.get('view'))?.[0];
+      const view = [...VIEWS].find(([, name]) => name === q.get('view'))?.[0];
       const wanted = view ?? q.get('class');
-      const ok = wanted && (view ? who.role === 'admin' : list.some((c) => c.id === wanted));
+      const ok =
+        wanted && (view ? !ADMIN_ONLY.has(view) || who.role === 'admin' : list.some((c) => c.id === wanted));
       // An admin sees every teacher's classes: open none unasked (opening one joins its roster).
       const first =
         who.role === 'admin'
@@ -124,6 +131,8 @@ export function ConsoleApp(): JSX.Element {
               <AdminView selfId={me.sub} />
             ) : selected === 'cluster' && me.role === 'admin' ? (
               <ClusterView />
+            ) : selected === 'dashboard' ? (
+              <Dashboard classes={classes} />
             ) : cls ? (
               <ClassPage key={cls.id} cls={cls} onChange={changed} />
             ) : (

@@ -1,8 +1,8 @@
 /**
  * One class in the console: the page's one class channel (`/ws?classId=`, the session
  * cookie), the header with the lesson buttons, and the cards — preview, join code, quizzes,
- * hands and reactions, engagement, roster, RTMP settings, monitor links — with the chat on
- * the right. The class is fetched again after events that change it (start, end, removal).
+ * hands and reactions, engagement, roster, recordings, RTMP settings, monitor links — with the
+ * chat on the right (an archived class keeps only its recordings). The class is fetched again after events that change it (start, end, removal).
  */
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
@@ -18,6 +18,7 @@ import { mergeSeries, useClassLive } from './live.ts';
 import { MonitorLinks } from './MonitorLinks.tsx';
 import { PreviewCard } from './Preview.tsx';
 import { QuizPanel } from './quiz/QuizPanel.tsx';
+import { RecordingsPanel } from './Recordings.tsx';
 import { RosterPanel } from './Roster.tsx';
 import { StreamSetup } from './StreamSetup.tsx';
 import type { ClassInfo, EngagementPoint, StreamState } from './types.ts';
@@ -68,7 +69,10 @@ export function ClassPage(props: { cls: ClassInfo; onChange: (c: ClassInfo) => v
       <main class="main" id="main" aria-label={cls.title}>
         <ClassHead cls={cls} stream={stream} onChange={update} />
         {archived ? (
-          <p class="empty">{t('head.archivedBody')}</p>
+          <>
+            <p class="empty">{t('head.archivedBody')}</p>
+            <RecordingsPanel classId={cls.id} />
+          </>
         ) : (
           <div class="grid">
             <div class="col wide">
@@ -83,6 +87,8 @@ export function ClassPage(props: { cls: ClassInfo; onChange: (c: ClassInfo) => v
               <QuizPanel classId={cls.id} channel={channel} live={isLive} />
               <StreamSetup cls={cls} onChange={update} />
               <RosterPanel roster={live.roster} classId={cls.id} />
+              {/* A recording starts with the stream and ends with it or the lesson: read the list then. */}
+              <RecordingsPanel classId={cls.id} refresh={`${live.classTick}:${stream}`} />
             </div>
             <div class="col">
               <JoinCard cls={cls} />

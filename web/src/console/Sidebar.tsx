@@ -1,6 +1,7 @@
 /**
  * The console's left column: "new class" and the classes grouped by status (live first;
- * archived ones last), and for admins the teacher-accounts and cluster entries.
+ * archived ones last), the dashboard entry, and for admins the teacher-accounts and cluster
+ * entries.
  */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
@@ -15,7 +16,7 @@ const GROUPS = ['live', 'scheduled', 'archived'] as const;
 const groupOf = (c: ClassInfo) =>
   c.status === 'archived' || c.archived ? 'archived' : c.status === 'live' ? 'live' : 'scheduled';
 
-/** The sidebar. `selected` is a class id, 'admin' (accounts) or 'cluster'. */
+/** The sidebar. `selected` is a class id, 'dashboard', 'admin' (accounts) or 'cluster'. */
 export function Sidebar(props: {
   classes: ClassInfo[];
   selected: string | null;
@@ -91,28 +92,39 @@ export function Sidebar(props: {
         })}
         {props.classes.length === 0 && <p class="hint">{t('side.none')}</p>}
       </nav>
-      {props.isAdmin && (
-        <div class="admin-nav">
-          <button
-            type="button"
-            class="btn"
-            id="open-admin"
-            aria-current={props.selected === 'admin' ? 'page' : undefined}
-            onClick={() => props.onSelect('admin')}
-          >
-            {t('side.admin')}
-          </button>
-          <button
-            type="button"
-            class="btn"
-            id="open-cluster"
-            aria-current={props.selected === 'cluster' ? 'page' : undefined}
-            onClick={() => props.onSelect('cluster')}
-          >
-            {t('side.cluster')}
-          </button>
-        </div>
-      )}
+      <div class="admin-nav">
+        <button
+          type="button"
+          class="btn"
+          id="open-dashboard"
+          aria-current={props.selected === 'dashboard' ? 'page' : undefined}
+          onClick={() => props.onSelect('dashboard')}
+        >
+          {t('side.dashboard')}
+        </button>
+        {props.isAdmin && (
+          <>
+            <button
+              type="button"
+              class="btn"
+              id="open-admin"
+              aria-current={props.selected === 'admin' ? 'page' : undefined}
+              onClick={() => props.onSelect('admin')}
+            >
+              {t('side.admin')}
+            </button>
+            <button
+              type="button"
+              class="btn"
+              id="open-cluster"
+              aria-current={props.selected === 'cluster' ? 'page' : undefined}
+              onClick={() => props.onSelect('cluster')}
+            >
+              {t('side.cluster')}
+            </button>
+          </>
+        )}
+      </div>
     </aside>
   );
 }
