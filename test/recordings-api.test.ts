@@ -22,6 +22,7 @@ interface View {
   durationSec: number;
   expiresAt: string;
   lessonNumber: number | null;
+  reason: string | null;
 }
 
 let a: TestApi;
@@ -313,6 +314,23 @@ describe('recordings API', () => {
     expect(await a.node.recordings.runRetention()).toBe(1);
     expect(existsSync(a.node.recordings.dirOf(recId))).toBe(false);
     expect(code(await get(r!.playlistUrl))).toMatch(/RECORDING_NOT_FOUND|RECORDING_EXPIRED/);
+  });
+
+  it('tells the class when a recording stops early (a full disk), and keeps what was written', async () => {
+    const rec = await a.node.recordings.begin(`live/${classId}`);
+    expect(a.events).toContainEqual({ classId, event: { type: 'recording.started', id: rec!.id } });
+    await a.node.recordings.end(rec!.id, {
+      status: 'stopped',
+      reason: 'DISK_FULL',
+      durationMs: 6000,
+      sizeBytes: 99,
+    });
+    expect(a.events).toContainEqual({
+      classId,
+      event: { type: 'recording.stopped', id: rec!.id, reason: 'DISK_FULL' },
+    });
+    const r = (await list(teacher)).find((x) => x.id === rec!.id);
+    expect(r).toMatchObject({ status: 'stopped', reason: 'DISK_FULL', durationSec: 6 });
   });
 
   it('deletes a recording (its teacher only) with its files', async () => {

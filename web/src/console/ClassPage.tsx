@@ -18,6 +18,7 @@ import { mergeSeries, useClassLive } from './live.ts';
 import { MonitorLinks } from './MonitorLinks.tsx';
 import { PreviewCard } from './Preview.tsx';
 import { QuizPanel } from './quiz/QuizPanel.tsx';
+import { Notice } from '../lib/components/Notice.tsx';
 import { RecordingsPanel } from './Recordings.tsx';
 import { RosterPanel } from './Roster.tsx';
 import { StreamSetup } from './StreamSetup.tsx';
@@ -84,6 +85,11 @@ export function ClassPage(props: { cls: ClassInfo; onChange: (c: ClassInfo) => v
                 stats={stats}
                 reactions={live.reactions}
               />
+              {isLive && live.recording?.state === 'stopped' ? (
+                <Notice kind="error" id="recording-stopped">
+                  {t(live.recording.reason === 'DISK_FULL' ? 'rec.stoppedDiskFull' : 'rec.stoppedFailed')}
+                </Notice>
+              ) : null}
               <QuizPanel classId={cls.id} channel={channel} live={isLive} />
               <StreamSetup cls={cls} onChange={update} />
               <RosterPanel roster={live.roster} classId={cls.id} />

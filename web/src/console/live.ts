@@ -38,6 +38,8 @@ export interface ClassLive {
   series: EngagementPoint[];
   /** Bumped on each event that may change the class (start, end, removal): refetch it. */
   classTick: number;
+  /** The lesson's recording as the node reports it: running, or stopped early and why. */
+  recording: { state: 'on' } | { state: 'stopped'; reason: string } | null;
 }
 
 const EMPTY: ClassLive = {
@@ -54,6 +56,7 @@ const EMPTY: ClassLive = {
   engagement: null,
   series: [],
   classTick: 0,
+  recording: null,
 };
 
 /** The stream state a `welcome` says (its `stream.state`, else `streamLive`; a drop stays a drop). */
@@ -130,6 +133,16 @@ export function useClassLive(channel: ClassChannel | null): ClassLive {
             hands: [],
             classTick: s.classTick + 1,
           })),
+        R,
+      ),
+      channel.on(
+        'recording.started',
+        () => up((s) => ({ recording: { state: 'on' }, classTick: s.classTick + 1 })),
+        R,
+      ),
+      channel.on(
+        'recording.stopped',
+        (e) => up((s) => ({ recording: { state: 'stopped', reason: e.reason }, classTick: s.classTick + 1 })),
         R,
       ),
       channel.on('stream.live', () => up(() => ({ stream: 'live' })), R),

@@ -242,6 +242,10 @@ export default {
     'cluster.ago.h': '{n}시간 전',
     'side.dashboard': '대시보드',
     'rec.title': '녹화',
+    'rec.stoppedDiskFull':
+      '서버의 디스크 공간이 부족해 녹화가 멈췄습니다. 수업 방송은 계속됩니다. 관리자에게 알려 주세요.',
+    'rec.stoppedFailed':
+      '녹화 파일을 쓰지 못해 녹화가 멈췄습니다. 수업 방송은 계속됩니다. 관리자에게 알려 주세요.',
     'rec.loading': '녹화 목록을 불러오는 중…',
     'rec.none': '아직 녹화가 없습니다. 수업을 시작하면 자동으로 녹화됩니다.',
     'rec.caption': '이 수업의 녹화',
@@ -589,6 +593,10 @@ export default {
     'cluster.ago.h': '{n} h ago',
     'side.dashboard': 'Dashboard',
     'rec.title': 'Recordings',
+    'rec.stoppedDiskFull':
+      "The server's disk is almost full, so recording stopped. The live lesson goes on. Please tell your administrator.",
+    'rec.stoppedFailed':
+      'The recording could not be written and stopped. The live lesson goes on. Please tell your administrator.',
     'rec.loading': 'Loading the recordings…',
     'rec.none': 'No recordings yet. Every lesson is recorded from the moment it starts.',
     'rec.caption': 'Recordings of this class',

@@ -80,6 +80,9 @@ export interface ServerEvents {
   'stream.live': { type: 'stream.live'; seq: number; at: string; path?: string };
   'stream.waiting': { type: 'stream.waiting'; seq: number; at: string; path?: string };
   'stream.offline': { type: 'stream.offline'; seq: number; at: string; path?: string };
+  'recording.started': { type: 'recording.started'; seq: number; at: string; id: string };
+  /** A recording stopped early: the disk filled up (DISK_FULL) or a write failed (WRITE_FAILED). */
+  'recording.stopped': { type: 'recording.stopped'; seq: number; at: string; id: string; reason: string };
   'stream.stats': {
     type: 'stream.stats';
     path: string;
