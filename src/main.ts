@@ -400,6 +400,20 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       rateLimit: cfg.whepRateLimit,
       audio: () => audio.status(),
       ready: () => ready,
+      extraHealth: () => ({
+        recording: recorder
+          ? {
+              on: true,
+              active: recorder.active().map((r) => ({
+                path: r.path,
+                id: r.id,
+                durationSec: Math.round(r.durationMs / 1000),
+                sizeBytes: r.sizeBytes,
+                overflows: r.overflows,
+              })),
+            }
+          : { on: false, active: [] },
+      }),
       startedAt: Date.now(),
       api: classroom.api,
       ws: channel.routes,

@@ -63,6 +63,7 @@ const ROWS: Row[] = [
   { route: 'GET /projector', expect: all(200) },
   { route: 'GET /console', expect: all(200) },
   { route: 'GET /monitor', expect: all(200) },
+  { route: 'GET /replay/:id', expect: all(200) },
   { route: 'GET /docs', expect: all(200) },
   { route: 'GET /docs/json', expect: all(200) },
   { route: 'GET /docs/yaml', expect: all(200) },
@@ -181,6 +182,39 @@ const ROWS: Row[] = [
     expect: media(200),
     req: (c) => ({ payload: { path: `live/${c.classA.id}` } }),
   },
+  // Recordings (`:id` of a recording route is a class id here: no such recording, 404 once
+  // signed in), their files (only a recording's own read token opens them), live HLS (a read
+  // token of the class, like WHEP), reports (the class's teacher and admins).
+  { route: 'GET /api/classes/:id/recordings', expect: signedIn(200, 200, 403, 200, 403, 403, 403) },
+  { route: 'PUT /api/classes/:id/retention', expect: manage(200), req: () => ({ payload: { days: 7 } }) },
+  {
+    route: 'PATCH /api/recordings/:id',
+    expect: signedIn(404, 404, 404, 404, 404, 404, 404),
+    req: () => ({ payload: { shared: true } }),
+  },
+  { route: 'DELETE /api/recordings/:id', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'GET /api/recordings/:id/replay', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  // Only a student who attended that lesson (here :id is no lesson).
+  { route: 'GET /api/lessons/:id/replay', expect: signedIn(403, 403, 403, 403, 403, 403, 403) },
+  {
+    route: 'GET /vod/:id/:file',
+    expect: media(403),
+    req: (c) => ({ url: `/vod/${c.classA.id}/index.m3u8` }),
+  },
+  {
+    route: 'GET /live/:name/hls/index.m3u8',
+    expect: media(409),
+    req: (c) => ({ url: `/live/${c.classA.id}/hls/index.m3u8` }),
+  },
+  {
+    route: 'GET /live/:name/hls/:file',
+    expect: media(404),
+    req: (c) => ({ url: `/live/${c.classA.id}/hls/seg-1.m4s` }),
+  },
+  { route: 'GET /api/lessons/:id/report', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'GET /api/lessons/:id/report.csv', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'GET /api/classes/:id/report', expect: manage(200) },
+  { route: 'GET /api/classes/:id/report.csv', expect: manage(200) },
 ];
 
 describe('authorization matrix', () => {

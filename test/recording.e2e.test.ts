@@ -51,6 +51,8 @@ let publisher: Publisher | undefined;
 let studentBrowser: TestBrowser | undefined;
 let teacherBrowser: TestBrowser | undefined;
 let firstLessonId = '';
+/** The UDP-blocked student's page, kept open on its final screen after the lesson. */
+let studentPage: Page | undefined;
 let liveSeconds = 0;
 let step = 0;
 
@@ -160,6 +162,7 @@ describe('recording, replay and the dashboard', () => {
       locale: 'ko-KR',
     });
     const page = await studentBrowser.newPage();
+    studentPage = page;
     await page.goto(`${server.httpUrl}/watch/live/${classId}?jwt=${encodeURIComponent(joined.token)}`);
     await page.waitForFunction(() => window.airclass?.transport === 'hls', null, {
       timeout: 45_000,
@@ -184,7 +187,6 @@ describe('recording, replay and the dashboard', () => {
     liveSeconds = (Date.now() - liveAt) / 1000;
     await publisher.stop();
     publisher = undefined;
-    await page.close();
 
     const rec = await until('the recording to complete', async () => {
       const [r] = await recordings();
@@ -289,6 +291,13 @@ describe('recording, replay and the dashboard', () => {
     await until('frames after the seek', async () => (await frames()) > f1 + 15);
     await shot(page, 'replay-at-quiz');
     await page.close();
+
+    // The student's final screen finds the shared replay (it asks every 20 s).
+    const link = studentPage!.locator('#replays a').first();
+    await link.waitFor({ timeout: 40_000 });
+    expect(await link.getAttribute('href')).toMatch(new RegExp(`^/replay/${rec!.id}`));
+    await shot(studentPage!, 'student-final-replay-link');
+    await studentPage!.close();
   }, 120_000);
 
   it('reports the lesson on the dashboard: JSON, CSV with Korean names, the console view', async () => {
@@ -347,6 +356,13 @@ describe('recording, replay and the dashboard', () => {
       async () => readdirSync(dir).filter((f) => f.endsWith('.m4s')).length >= 3,
       40_000,
     );
+
+    // The operator sees it in /health, keeping up with the stream.
+    const health = (await (await fetch(`${server.httpUrl}/health`)).json()) as {
+      recording: { on: boolean; active: { id: string; overflows: number }[] };
+    };
+    expect(health.recording.on).toBe(true);
+    expect(health.recording.active).toEqual([expect.objectContaining({ id: rec.id, overflows: 0 })]);
 
     server.proc.kill('SIGKILL');
     await new Promise((r) => server.proc.once('exit', r));

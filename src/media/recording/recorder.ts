@@ -84,6 +84,8 @@ export interface ActiveRecording {
   id: string;
   durationMs: number;
   sizeBytes: number;
+  /** Times the disk fell behind the stream and the recording skipped to the next keyframe (0 when it keeps up). */
+  overflows: number;
 }
 
 /** Writes `file` through `<file>.tmp` and a rename, so readers never see half a file. */
@@ -156,6 +158,11 @@ class Recording {
   private readonly ctx: RecordingContext;
   private log: Logger;
   private readonly reader: Reader;
+
+  /** Times the reader's queue overflowed (a disk slower than the stream). */
+  get overflows(): number {
+    return this.reader.overflows;
+  }
   private chain: Promise<void> = Promise.resolve();
   private segmenter: HlsSegmenter | undefined;
   private tracks: { video: VideoTrack; audio?: AudioTrack } | undefined;
@@ -519,7 +526,13 @@ export class Recorder {
     for (const [path, rec] of this.open) {
       if (rec.id === undefined || rec.finishing) continue;
       const p = rec.progress();
-      out.push({ path, id: rec.id, durationMs: p.durationMs, sizeBytes: p.sizeBytes });
+      out.push({
+        path,
+        id: rec.id,
+        durationMs: p.durationMs,
+        sizeBytes: p.sizeBytes,
+        overflows: rec.overflows,
+      });
     }
     return out;
   }
