@@ -340,6 +340,16 @@ describe('recording, replay and the dashboard', () => {
     expect(await page.locator('#report-attendance').textContent()).toContain(STUDENT);
     expect(await page.locator('#report-summary').textContent()).toMatch(/[가-힣]/);
     await shot(page, 'dashboard-lesson');
+
+    // The class page lists the recording, shared, with its countdown to removal.
+    await page.goto(`${server.httpUrl}/console?class=${classId}&lang=ko`);
+    const row = page.locator('#recordings-list li.rec').first();
+    await row.waitFor(WAIT);
+    expect(await row.getAttribute('data-status')).toBe('complete');
+    expect(await row.getAttribute('data-shared')).toBe('true');
+    expect(await row.locator('time[data-days]').getAttribute('data-days')).toBe('30');
+    await row.scrollIntoViewIfNeeded();
+    await shot(page, 'console-recordings');
     await page.close();
   }, 90_000);
 
