@@ -15,11 +15,14 @@ export const DATA_NOTICE = {
   en:
     'AirClass records, for this lesson only: your name, when you joined and left, your chat ' +
     'messages, quiz answers and response times, reactions, raised hands, and whether the video ' +
-    'was playing with this tab visible (an engagement score). Never your camera or microphone.',
+    'was playing with this tab visible (an engagement score). Never your camera or microphone. ' +
+    "The lesson video (the teacher's screen and sound) is recorded; a replay the teacher shares " +
+    'shows the chat, names included, to the class.',
   ko:
     'AirClass는 이 수업에 한해 다음을 기록합니다: 이름, 입장·퇴장 시각, 채팅, 퀴즈 답과 응답 시간, ' +
     '반응, 손들기, 그리고 이 탭이 보이는 상태에서 영상이 재생 중이었는지(참여도 점수). ' +
-    '카메라와 마이크는 절대 사용하지 않습니다.',
+    '카메라와 마이크는 절대 사용하지 않습니다. 수업 영상(선생님 화면과 소리)은 녹화되며, 선생님이 ' +
+    '공유한 다시 보기에는 채팅이 이름과 함께 반 학생들에게 보입니다.',
 };
 
 /** What {@link StudentData} needs. */
