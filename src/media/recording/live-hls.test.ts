@@ -7,7 +7,7 @@
  * 409 STREAM_NOT_LIVE.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,12 +15,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../shared/logger.ts';
-import { splitAdts } from '../protocol/aac/adts.ts';
-import { serializeAudioSpecificConfig } from '../protocol/aac/asc.ts';
-import { NAL_AUD, NAL_IDR, NAL_PPS, NAL_SPS, nalType, splitAnnexB } from '../protocol/h264/nal.ts';
-import { parseSps } from '../protocol/h264/sps.ts';
+import { encodeClip } from '../protocol/hls/test-clip.ts';
 import { StreamRegistry, type Publisher } from '../stream/registry.ts';
-import { accessUnit, type AccessUnit, type AudioTrack, type VideoTrack } from '../stream/types.ts';
+import type { AccessUnit, AudioTrack, VideoTrack } from '../stream/types.ts';
 import { LiveHls, type LiveHlsOptions } from './live-hls.ts';
 
 const run = promisify(execFile);
@@ -35,81 +32,9 @@ interface Clip {
 let clip: Clip;
 let small: Clip;
 
-/** Encodes `seconds` of test picture and tone; access units on a timeline starting at `startMs`. */
-async function encode(name: string, size: string, seconds: number, startMs: number): Promise<Clip> {
-  const lavfi = ['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`];
-  const tone = ['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'];
-  const h264 = join(dir, `${name}.h264`);
-  const aac = join(dir, `${name}.aac`);
-  await run('ffmpeg', [
-    ...['-v', 'error', ...lavfi, '-t', String(seconds), '-c:v', 'libx264', '-preset', 'ultrafast'],
-    ...['-profile:v', 'baseline', '-bf', '0', '-g', '30', '-x264opts', 'aud=1', '-f', 'h264', h264],
-  ]);
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    ...tone,
-    '-t',
-    String(seconds),
-    '-c:a',
-    'aac',
-    '-ac',
-    '1',
-    '-f',
-    'adts',
-    aac,
-  ]);
-  const nals = splitAnnexB(readFileSync(h264));
-  const frames: Uint8Array[][] = [];
-  for (const n of nals) {
-    if (nalType(n) === NAL_AUD) frames.push([]);
-    else frames.at(-1)?.push(n);
-  }
-  const sps = nals.find((n) => nalType(n) === NAL_SPS)!;
-  const pps = nals.find((n) => nalType(n) === NAL_PPS)!;
-  const info = parseSps(sps);
-  const video: VideoTrack = {
-    kind: 'video',
-    codec: 'h264',
-    sps,
-    pps,
-    width: info.width,
-    height: info.height,
-    profile: info.profile,
-    constraints: info.constraints,
-    level: info.level,
-    clockRate: 90000,
-  };
-  const vUnits = frames.map((f, i) => {
-    const t = startMs + (i * 1000) / 30;
-    return accessUnit(
-      'h264',
-      t,
-      t,
-      f.some((n) => nalType(n) === NAL_IDR),
-      f,
-    );
-  });
-  const adts = splitAdts(readFileSync(aac));
-  const h = adts[0]!.header;
-  const audio: AudioTrack = {
-    kind: 'audio',
-    codec: 'aac',
-    sampleRate: h.sampleRate,
-    channels: h.channelConfig,
-    clockRate: h.sampleRate,
-    config: serializeAudioSpecificConfig({
-      objectType: h.objectType,
-      sampleRate: h.sampleRate,
-      channels: h.channelConfig,
-    }),
-  };
-  const aUnits = adts.map((f, i) => {
-    const t = startMs + (i * 1024 * 1000) / h.sampleRate;
-    return accessUnit('aac', t, t, true, [Uint8Array.from(f.data)]);
-  });
-  return { video, audio, units: [...vUnits, ...aUnits].sort((a, b) => a.dts - b.dts) };
-}
+/** `seconds` of test picture (keyframe every second) and tone on a timeline from `startMs`. */
+const encode = (name: string, size: string, seconds: number, startMs: number): Promise<Clip> =>
+  encodeClip({ dir, name, size, seconds, gop: 30, startMs });
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'airclass-live-hls-'));

@@ -12,86 +12,19 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { splitAdts } from '../protocol/aac/adts.ts';
-import { serializeAudioSpecificConfig } from '../protocol/aac/asc.ts';
-import { NAL_AUD, NAL_IDR, NAL_PPS, NAL_SPS, nalType, splitAnnexB } from '../protocol/h264/nal.ts';
-import { parseSps } from '../protocol/h264/sps.ts';
+import { encodeClip, type TestClip } from '../protocol/hls/test-clip.ts';
 import { StreamRegistry, type Publisher } from '../stream/registry.ts';
-import { accessUnit, type AccessUnit, type AudioTrack, type VideoTrack } from '../stream/types.ts';
+import type { AccessUnit } from '../stream/types.ts';
 import { captureLogger, until } from '../transcode/test-support.ts';
 import { Recorder, type RecorderOptions, type RecordingEnd, type RecordingProgress } from './recorder.ts';
 
 const run = promisify(execFile);
 
-/** Access units of an ffmpeg encode, timestamps from 0. */
-interface Clip {
-  video: VideoTrack;
-  audio: AudioTrack;
-  units: AccessUnit[];
-  videoFrames: number;
-}
+type Clip = TestClip;
 
-/** Encodes `seconds` of testsrc2 (30 fps, keyframe every 2 s, AUD per frame) + a sine in AAC. */
-async function encode(dir: string, size: string, seconds: number): Promise<Clip> {
-  const [h264, aac] = [join(dir, `${size}.h264`), join(dir, `${size}.aac`)];
-  await run('ffmpeg', [
-    ...['-v', 'error', '-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=30`],
-    ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
-    ...['-t', String(seconds), '-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast'],
-    ...['-profile:v', 'baseline', '-bf', '0', '-g', '60', '-x264opts', 'aud=1', '-f', 'h264', h264],
-    ...['-t', String(seconds), '-map', '1:a', '-c:a', 'aac', '-ac', '1', '-f', 'adts', aac],
-  ]);
-  const nals = splitAnnexB(await readFile(h264));
-  const frames: Uint8Array[][] = [];
-  for (const n of nals) {
-    if (nalType(n) === NAL_AUD) frames.push([]);
-    else frames.at(-1)?.push(n);
-  }
-  const sps = nals.find((n) => nalType(n) === NAL_SPS)!;
-  const pps = nals.find((n) => nalType(n) === NAL_PPS)!;
-  const info = parseSps(sps);
-  const video: VideoTrack = {
-    kind: 'video',
-    codec: 'h264',
-    sps,
-    pps,
-    width: info.width,
-    height: info.height,
-    profile: info.profile,
-    constraints: info.constraints,
-    level: info.level,
-    clockRate: 90000,
-  };
-  const adts = splitAdts(await readFile(aac));
-  const h = adts[0]!.header;
-  const audio: AudioTrack = {
-    kind: 'audio',
-    codec: 'aac',
-    sampleRate: h.sampleRate,
-    channels: h.channelConfig,
-    clockRate: h.sampleRate,
-    config: serializeAudioSpecificConfig({
-      objectType: h.objectType,
-      sampleRate: h.sampleRate,
-      channels: h.channelConfig,
-    }),
-  };
-  const v = frames.map((f, i) => {
-    const t = (i * 1000) / 30;
-    return accessUnit(
-      'h264',
-      t,
-      t,
-      f.some((n) => nalType(n) === NAL_IDR),
-      f,
-    );
-  });
-  const a = adts.map((f, i) => {
-    const t = (i * 1024 * 1000) / h.sampleRate;
-    return accessUnit('aac', t, t, true, [Uint8Array.from(f.data)]);
-  });
-  return { video, audio, units: [...v, ...a].sort((x, y) => x.dts - y.dts), videoFrames: v.length };
-}
+/** `seconds` of testsrc2 at `size` (30 fps, keyframe every 2 s) + a sine in AAC. */
+const encode = (dir: string, size: string, seconds: number): Promise<Clip> =>
+  encodeClip({ dir, size, seconds });
 
 let tmp = '';
 let hd: Clip;

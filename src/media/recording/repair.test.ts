@@ -11,79 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitAdts } from '../protocol/aac/adts.ts';
-import { serializeAudioSpecificConfig } from '../protocol/aac/asc.ts';
-import { NAL_AUD, NAL_IDR, NAL_PPS, NAL_SPS, nalType, splitAnnexB } from '../protocol/h264/nal.ts';
-import { parseSps } from '../protocol/h264/sps.ts';
+import { encodeClip, type TestClip } from '../protocol/hls/test-clip.ts';
 import { StreamRegistry } from '../stream/registry.ts';
-import { accessUnit, type AccessUnit, type AudioTrack, type VideoTrack } from '../stream/types.ts';
 import { captureLogger, until } from '../transcode/test-support.ts';
 import { Recorder } from './recorder.ts';
 import { recordingDirSize, repairRecordings } from './repair.ts';
 
 const run = promisify(execFile);
 
-/** 6 s of testsrc2 1280x720 (30 fps, keyframe every 2 s, AUD per frame) + a sine in AAC. */
-async function encode(dir: string): Promise<{ video: VideoTrack; audio: AudioTrack; units: AccessUnit[] }> {
-  const [h264, aac] = [join(dir, 'in.h264'), join(dir, 'in.aac')];
-  await run('ffmpeg', [
-    ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30'],
-    ...['-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'],
-    ...['-t', '6', '-map', '0:v', '-c:v', 'libx264', '-preset', 'ultrafast', '-profile:v', 'baseline'],
-    ...['-bf', '0', '-g', '60', '-x264opts', 'aud=1', '-f', 'h264', h264],
-    ...['-t', '6', '-map', '1:a', '-c:a', 'aac', '-ac', '1', '-f', 'adts', aac],
-  ]);
-  const nals = splitAnnexB(await readFile(h264));
-  const frames: Uint8Array[][] = [];
-  for (const n of nals) {
-    if (nalType(n) === NAL_AUD) frames.push([]);
-    else frames.at(-1)?.push(n);
-  }
-  const sps = nals.find((n) => nalType(n) === NAL_SPS)!;
-  const info = parseSps(sps);
-  const video: VideoTrack = {
-    kind: 'video',
-    codec: 'h264',
-    sps,
-    pps: nals.find((n) => nalType(n) === NAL_PPS)!,
-    width: info.width,
-    height: info.height,
-    profile: info.profile,
-    constraints: info.constraints,
-    level: info.level,
-    clockRate: 90000,
-  };
-  const adts = splitAdts(await readFile(aac));
-  const h = adts[0]!.header;
-  const audio: AudioTrack = {
-    kind: 'audio',
-    codec: 'aac',
-    sampleRate: h.sampleRate,
-    channels: h.channelConfig,
-    clockRate: h.sampleRate,
-    config: serializeAudioSpecificConfig({
-      objectType: h.objectType,
-      sampleRate: h.sampleRate,
-      channels: h.channelConfig,
-    }),
-  };
-  const units = [
-    ...frames.map((f, i) =>
-      accessUnit(
-        'h264',
-        (i * 1000) / 30,
-        (i * 1000) / 30,
-        f.some((n) => nalType(n) === NAL_IDR),
-        f,
-      ),
-    ),
-    ...adts.map((f, i) => {
-      const t = (i * 1024 * 1000) / h.sampleRate;
-      return accessUnit('aac', t, t, true, [Uint8Array.from(f.data)]);
-    }),
-  ].sort((x, y) => x.dts - y.dts);
-  return { video, audio, units };
-}
+/** 6 s of testsrc2 1280x720 (30 fps, keyframe every 2 s) + a sine in AAC. */
+const encode = (dir: string): Promise<TestClip> => encodeClip({ dir, size: '1280x720', seconds: 6 });
 
 let tmp = '';
 let root = '';

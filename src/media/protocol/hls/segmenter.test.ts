@@ -11,10 +11,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { splitAdts } from '../aac/adts.ts';
-import { serializeAudioSpecificConfig } from '../aac/asc.ts';
-import { NAL_AUD, NAL_IDR, NAL_PPS, NAL_SPS, nalType, splitAnnexB } from '../h264/nal.ts';
-import { parseSps } from '../h264/sps.ts';
 import { accessUnit, type AccessUnit, type AudioTrack, type VideoTrack } from '../../stream/types.ts';
 import { H264Depacketizer } from '../rtp/h264-packetizer.ts';
 import { depacketizeOpus } from '../rtp/opus.ts';
@@ -23,6 +19,7 @@ import { RtspParser } from '../rtsp/message.ts';
 import { parseSdp } from '../rtsp/sdp.ts';
 import { clientBytes } from '../rtsp/testdata/captures.ts';
 import { mediaPlaylist } from './playlist.ts';
+import { encodeClip } from './test-clip.ts';
 import { HlsSegmenter, type SegmenterOutput } from './segmenter.ts';
 
 const run = promisify(execFile);
@@ -33,107 +30,8 @@ let units: AccessUnit[] = [];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'airclass-hls-'));
-  const lavfi = [
-    '-f',
-    'lavfi',
-    '-i',
-    'testsrc2=size=320x240:rate=30',
-    '-f',
-    'lavfi',
-    '-i',
-    'sine=frequency=440:sample_rate=48000',
-  ];
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    ...lavfi,
-    '-t',
-    '7',
-    '-map',
-    '0:v',
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-profile:v',
-    'baseline',
-    '-bf',
-    '0',
-    '-g',
-    '30',
-    '-x264opts',
-    'aud=1',
-    '-f',
-    'h264',
-    join(dir, 'in.h264'),
-  ]);
-  await run('ffmpeg', [
-    '-v',
-    'error',
-    ...lavfi,
-    '-t',
-    '7',
-    '-map',
-    '1:a',
-    '-c:a',
-    'aac',
-    '-ac',
-    '1',
-    '-f',
-    'adts',
-    join(dir, 'in.aac'),
-  ]);
-  // Video: one access unit per AUD, 30 fps.
-  const nals = splitAnnexB(readFileSync(join(dir, 'in.h264')));
-  const frames: Uint8Array[][] = [];
-  for (const n of nals) {
-    if (nalType(n) === NAL_AUD) frames.push([]);
-    else frames.at(-1)?.push(n);
-  }
-  const sps = nals.find((n) => nalType(n) === NAL_SPS)!;
-  const pps = nals.find((n) => nalType(n) === NAL_PPS)!;
-  const info = parseSps(sps);
-  video = {
-    kind: 'video',
-    codec: 'h264',
-    sps,
-    pps,
-    width: info.width,
-    height: info.height,
-    profile: info.profile,
-    constraints: info.constraints,
-    level: info.level,
-    clockRate: 90000,
-  };
-  const vUnits = frames.map((f, i) => {
-    const t = (i * 1000) / 30;
-    return accessUnit(
-      'h264',
-      t,
-      t,
-      f.some((n) => nalType(n) === NAL_IDR),
-      f,
-    );
-  });
-  const adts = splitAdts(readFileSync(join(dir, 'in.aac')));
-  const h = adts[0]!.header;
-  audio = {
-    kind: 'audio',
-    codec: 'aac',
-    sampleRate: h.sampleRate,
-    channels: h.channelConfig,
-    clockRate: h.sampleRate,
-    config: serializeAudioSpecificConfig({
-      objectType: h.objectType,
-      sampleRate: h.sampleRate,
-      channels: h.channelConfig,
-    }),
-  };
-  const aUnits = adts.map((f, i) => {
-    const t = (i * 1024 * 1000) / h.sampleRate;
-    return accessUnit('aac', t, t, true, [Uint8Array.from(f.data)]);
-  });
-  units = [...vUnits, ...aUnits].sort((a, b) => a.dts - b.dts);
+  // 7 s, 30 fps, a keyframe every second.
+  ({ video, audio, units } = await encodeClip({ dir, name: 'in', seconds: 7, gop: 30 }));
 }, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
