@@ -39,6 +39,8 @@ import { locateFfmpeg } from './media/transcode/ffmpeg-locate.ts';
 import { CleanupStack } from './shared/cleanup.ts';
 import { RecordingService } from './control/recording/recording-service.ts';
 import { ReportService } from './control/report/report-service.ts';
+import { AnalysisService } from './control/ai/analysis-service.ts';
+import { DrizzleQuizRepo } from './control/store/quiz-repo.ts';
 import { Recorder } from './media/recording/recorder.ts';
 import { repairRecordings } from './media/recording/repair.ts';
 import { LiveHls } from './media/recording/live-hls.ts';
@@ -290,6 +292,12 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       classes: store.classes,
       lessons: store.lessons,
     };
+    classroom.api.analysis = new AnalysisService({
+      db: store.db,
+      quizzes: new DrizzleQuizRepo(store.db),
+      classes: store.classes,
+      lessons: store.lessons,
+    });
     classroom.api.recordings = {
       recordings,
       rateLimit: cfg.hlsRateLimit,

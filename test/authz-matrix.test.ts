@@ -214,6 +214,9 @@ const ROWS: Row[] = [
   { route: 'GET /api/lessons/:id/report', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
   { route: 'GET /api/lessons/:id/report.csv', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
   { route: 'GET /api/classes/:id/report', expect: manage(200) },
+  // Analyses (the built-in analyzer): the class's teacher and admins; no such quiz / lesson here.
+  { route: 'GET /api/quizzes/:id/analysis', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'GET /api/lessons/:id/questions', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
   { route: 'GET /api/classes/:id/report.csv', expect: manage(200) },
 ];
 

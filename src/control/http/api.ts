@@ -20,6 +20,8 @@ import { lessonRoutes, type LessonRouteDeps } from './routes/lessons.ts';
 import { quizRoutes, type QuizRouteDeps } from './routes/quizzes.ts';
 import { recordingApiRoutes, type RecordingRouteDeps } from './routes/recordings.ts';
 import { reportRoutes } from './routes/reports.ts';
+import { aiRoutes } from './routes/ai.ts';
+import type { AnalysisService } from '../ai/analysis-service.ts';
 import type { ReportService } from '../report/report-service.ts';
 import { userRoutes } from './routes/users.ts';
 import type { Authenticator } from './session.ts';
@@ -64,6 +66,8 @@ export interface ApiDeps {
   recordings?: Omit<RecordingRouteDeps, 'tokens' | 'authenticator' | 'participants'>;
   /** The dashboard's reports; absent = none. */
   reports?: { reports: ReportService; classes: ClassRepo; lessons: LessonRepo };
+  /** The teacher's analyses (built-in analyzer); absent = none. */
+  analysis?: AnalysisService;
 }
 
 /** The recording routes' dependencies out of the API's. */
@@ -98,6 +102,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       const rec = recordingDeps(deps);
       if (rec) recordingApiRoutes(api, rec);
       if (deps.reports) reportRoutes(api, { ...deps.reports, authenticator: deps.authenticator });
+      if (deps.analysis) aiRoutes(api, { analysis: deps.analysis, authenticator: deps.authenticator });
       if (deps.cluster) {
         const { tokens, authenticator, authorizeMedia } = deps;
         clusterRoutes(api, { ...deps.cluster, tokens, authenticator, authorizeMedia });
