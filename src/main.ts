@@ -40,6 +40,8 @@ import { CleanupStack } from './shared/cleanup.ts';
 import { RecordingService } from './control/recording/recording-service.ts';
 import { ReportService } from './control/report/report-service.ts';
 import { AnalysisService } from './control/ai/analysis-service.ts';
+import { AiSettings } from './control/ai/ai-settings.ts';
+import { loadMasterKey } from './control/ai/secret-box.ts';
 import { DrizzleQuizRepo } from './control/store/quiz-repo.ts';
 import { Recorder } from './media/recording/recorder.ts';
 import { repairRecordings } from './media/recording/repair.ts';
@@ -292,11 +294,26 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       classes: store.classes,
       lessons: store.lessons,
     };
+    // AI: the built-in analyzer always; Gemini for a class whose teacher turned it on, with the
+    // school's key (sealed under the master key in the data dir or AIRCLASS_SECRET_KEY).
+    const aiSettings = new AiSettings({
+      secrets: store.secrets,
+      classes: store.classes,
+      masterKey: loadMasterKey(cfg.dataDir),
+      logger: logger.child({ part: 'ai' }),
+      geminiBaseUrl: cfg.geminiBaseUrl,
+      geminiModel: cfg.geminiModel,
+      geminiTimeoutMs: cfg.geminiTimeoutMs,
+      lessonTokenBudget: cfg.aiLessonTokenBudget,
+    });
+    classroom.api.aiSettings = aiSettings;
     classroom.api.analysis = new AnalysisService({
       db: store.db,
       quizzes: new DrizzleQuizRepo(store.db),
       classes: store.classes,
       lessons: store.lessons,
+      gemini: (classId, lessonId) => aiSettings.geminiFor(classId, lessonId),
+      logger: logger.child({ part: 'ai' }),
     });
     classroom.api.recordings = {
       recordings,

@@ -6,8 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './helpers/api.ts';
+import { startGeminiServer, type GeminiServer } from './helpers/gemini-server.ts';
 
 let a: TestApi;
+let gemini: GeminiServer;
+const KEY = 'AIzaTest-key-for-contract-7731';
 let teacher = '';
 let other = '';
 let classId = '';
@@ -24,7 +27,8 @@ async function quiz(body: object): Promise<string> {
 }
 
 beforeAll(async () => {
-  a = await startTestApi();
+  gemini = await startGeminiServer();
+  a = await startTestApi({ geminiBaseUrl: gemini.url, geminiTimeoutMs: 2000 });
   teacher = await a.session(await a.user('teacher'));
   other = await a.session(await a.user('teacher'));
   const c = await a.createClass(teacher, '과학');
@@ -40,6 +44,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await a?.close();
+  await gemini?.close();
 });
 
 describe('analyses by the built-in analyzer', () => {
@@ -180,4 +185,120 @@ describe('analyses by the built-in analyzer', () => {
       expect([r1.statusCode, r2.statusCode]).toEqual([status, status]);
     }
   });
+
+  it("uses Gemini only where the teacher turned it on, with the admin's key, names hidden, and falls back", async () => {
+    const admin = await a.session(await a.user('admin'));
+    // The key: admins only, answered masked, never in clear.
+    const put = (token: string, key: string) =>
+      a.call({ method: 'PUT', url: '/api/ai/keys/gemini', token, payload: { key } });
+    expect((await put(teacher, KEY)).statusCode).toBe(403);
+    const set = await put(admin, KEY);
+    expect(set.statusCode, set.body).toBe(200);
+    expect(set.json()).toMatchObject({ provider: 'gemini', configured: true, key: '••••7731' });
+    expect(set.body).not.toContain(KEY);
+    const got = await a.call({ method: 'GET', url: '/api/ai/keys/gemini', token: admin });
+    expect(got.body).not.toContain(KEY);
+    expect((await a.store.secrets.get('gemini'))!.sealed).not.toContain(KEY);
+
+    // Off by default: the built-in analyzer answers and nothing reaches Gemini.
+    const quizId = (
+      (await a.call({ method: 'GET', url: `/api/classes/${classId}/quizzes`, token: teacher })).json() as {
+        quizzes: { id: string; kind: string }[];
+      }
+    ).quizzes.find((q) => q.kind === 'short')!.id;
+    const before = gemini.requests.length;
+    expect(
+      (await a.call({ method: 'GET', url: `/api/quizzes/${quizId}/analysis`, token: teacher })).json(),
+    ).toMatchObject({ provider: 'builtin' });
+    expect(gemini.requests.length).toBe(before);
+    expect(
+      (await a.call({ method: 'GET', url: `/api/classes/${classId}/ai`, token: teacher })).json(),
+    ).toEqual({ enabled: false, provider: 'builtin', active: 'builtin' });
+
+    const on = await a.call({
+      method: 'PUT',
+      url: `/api/classes/${classId}/ai`,
+      token: teacher,
+      payload: { enabled: true, provider: 'gemini' },
+    });
+    expect(on.json()).toEqual({ enabled: true, provider: 'gemini', active: 'gemini' });
+    expect(
+      (
+        await a.call({
+          method: 'PUT',
+          url: `/api/classes/${classId}/ai`,
+          token: other,
+          payload: { enabled: true, provider: 'gemini' },
+        })
+      ).statusCode,
+    ).toBe(403);
+
+    gemini.reply(() => ({
+      json: {
+        clusters: [
+          {
+            label: '빛이 필요 없다는 오해',
+            answers: [1, 2, 3, 4],
+            note_ko: '광합성에는 빛이 꼭 필요하다는 것을 다시 보여 주세요.',
+            note_en: 'Show again that light is needed.',
+          },
+          {
+            label: '뿌리에서 일어난다는 오해',
+            answers: [5, 6],
+            note_ko: '잎의 엽록체를 다시 설명하세요.',
+            note_en: 'Explain chloroplasts in leaves.',
+          },
+        ],
+      },
+    }));
+    const res = await a.call({ method: 'GET', url: `/api/quizzes/${quizId}/analysis`, token: teacher });
+    const body = res.json() as {
+      provider: string;
+      clusters: { label: string; count: number; note: { ko: string } }[];
+    };
+    expect(body.provider).toBe('gemini');
+    expect(body.clusters[0]).toMatchObject({ label: '빛이 필요 없다는 오해', count: 4 });
+    const req = gemini.requests.at(-1)!;
+    expect(req.headers['x-goog-api-key']).toBe(KEY);
+    expect(req.path).toMatch(/models\/[\w.-]+:generateContent/);
+    // Student names never leave the school (the quiz's answerers were 김민지, 이서준, …).
+    for (const name of ['김민지', '이서준', '박하은', 'Alex']) expect(req.raw).not.toContain(name);
+    expect(req.raw).toContain('광합성');
+
+    // Chat questions through Gemini, with a name inside a message hidden.
+    await a.store.chat.add({
+      classId,
+      seq: await a.store.classes.nextSeq(classId),
+      senderId: students[1]!.id,
+      senderName: students[1]!.name,
+      senderRole: 'student',
+      text: '김민지가 말한 3단계가 뭐예요?',
+    });
+    gemini.reply((r) => {
+      const text = r.body?.contents?.[0]?.parts?.[0]?.text ?? '';
+      const n = text.split('\n').filter((l) => /^\d+\. /.test(l)).length;
+      return {
+        json: { groups: [{ label: 'step 3', messages: Array.from({ length: n }, (_, i) => i + 1) }] },
+      };
+    });
+    const q = (
+      await a.call({ method: 'GET', url: `/api/lessons/${lessonId}/questions`, token: teacher })
+    ).json() as {
+      provider: string;
+      groups: { label: string; messages: string[] }[];
+    };
+    expect(q.provider).toBe('gemini');
+    expect(q.groups[0]!.messages).toContain('김민지가 말한 3단계가 뭐예요?');
+    expect(gemini.requests.at(-1)!.raw).not.toContain('김민지');
+
+    // Gemini failing: the built-in analyzer answers, and says so.
+    gemini.reply(() => ({ status: 500 }));
+    expect(
+      (await a.call({ method: 'GET', url: `/api/quizzes/${quizId}/analysis`, token: teacher })).json(),
+    ).toMatchObject({ provider: 'builtin' });
+    gemini.reply(() => ({ delayMs: 5000, json: {} }));
+    expect(
+      (await a.call({ method: 'GET', url: `/api/lessons/${lessonId}/questions`, token: teacher })).json(),
+    ).toMatchObject({ provider: 'builtin' });
+  }, 60_000);
 });

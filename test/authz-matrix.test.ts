@@ -217,6 +217,18 @@ const ROWS: Row[] = [
   // Analyses (the built-in analyzer): the class's teacher and admins; no such quiz / lesson here.
   { route: 'GET /api/quizzes/:id/analysis', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
   { route: 'GET /api/lessons/:id/questions', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'GET /api/classes/:id/ai', expect: manage(200) },
+  {
+    route: 'PUT /api/classes/:id/ai',
+    expect: manage(200),
+    req: () => ({ payload: { enabled: true, provider: 'gemini' } }),
+  },
+  { route: 'GET /api/ai/keys/gemini', expect: signedIn(200, 403, 403, 403, 403, 403, 403) },
+  {
+    route: 'PUT /api/ai/keys/gemini',
+    expect: signedIn(200, 403, 403, 403, 403, 403, 403),
+    req: () => ({ payload: { key: 'AIzaMatrix-key-1234' } }),
+  },
   { route: 'GET /api/classes/:id/report.csv', expect: manage(200) },
 ];
 

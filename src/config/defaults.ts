@@ -66,4 +66,8 @@ export const DEFAULTS: Config = {
   recordMinFreeMb: 512,
   recordSegmentMs: 2000,
   hlsRateLimit: 3000,
+  geminiBaseUrl: '',
+  geminiModel: 'gemini-2.5-flash',
+  geminiTimeoutMs: 15_000,
+  aiLessonTokenBudget: 200_000,
 };

@@ -169,6 +169,14 @@ export const ConfigSchema = Type.Object(
     recordSegmentMs: Type.Integer({ minimum: 500, maximum: 10_000 }),
     /** Playlist and segment requests (`/vod/…`, live HLS) per minute per address. */
     hlsRateLimit: Type.Integer({ minimum: 1 }),
+    /** Gemini's API base URL (a proxy, or a local server in tests); empty = Google's. */
+    geminiBaseUrl: Type.String(),
+    /** The Gemini model asked. */
+    geminiModel: Type.String({ minLength: 1 }),
+    /** How long one Gemini request may take, ms (then the built-in analyzer answers). */
+    geminiTimeoutMs: Type.Integer({ minimum: 500 }),
+    /** Tokens one lesson may spend on Gemini (then the built-in analyzer answers). */
+    aiLessonTokenBudget: Type.Integer({ minimum: 0 }),
   },
   { additionalProperties: false },
 );

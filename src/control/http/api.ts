@@ -22,6 +22,7 @@ import { recordingApiRoutes, type RecordingRouteDeps } from './routes/recordings
 import { reportRoutes } from './routes/reports.ts';
 import { aiRoutes } from './routes/ai.ts';
 import type { AnalysisService } from '../ai/analysis-service.ts';
+import type { AiSettings } from '../ai/ai-settings.ts';
 import type { ReportService } from '../report/report-service.ts';
 import { userRoutes } from './routes/users.ts';
 import type { Authenticator } from './session.ts';
@@ -66,8 +67,10 @@ export interface ApiDeps {
   recordings?: Omit<RecordingRouteDeps, 'tokens' | 'authenticator' | 'participants'>;
   /** The dashboard's reports; absent = none. */
   reports?: { reports: ReportService; classes: ClassRepo; lessons: LessonRepo };
-  /** The teacher's analyses (built-in analyzer); absent = none. */
+  /** The teacher's analyses (built-in analyzer; Gemini where a class turned it on); absent = none. */
   analysis?: AnalysisService;
+  /** AI keys and per-class settings. */
+  aiSettings?: AiSettings;
 }
 
 /** The recording routes' dependencies out of the API's. */
@@ -102,7 +105,13 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       const rec = recordingDeps(deps);
       if (rec) recordingApiRoutes(api, rec);
       if (deps.reports) reportRoutes(api, { ...deps.reports, authenticator: deps.authenticator });
-      if (deps.analysis) aiRoutes(api, { analysis: deps.analysis, authenticator: deps.authenticator });
+      if (deps.analysis && deps.aiSettings) {
+        aiRoutes(api, {
+          analysis: deps.analysis,
+          settings: deps.aiSettings,
+          authenticator: deps.authenticator,
+        });
+      }
       if (deps.cluster) {
         const { tokens, authenticator, authorizeMedia } = deps;
         clusterRoutes(api, { ...deps.cluster, tokens, authenticator, authorizeMedia });

@@ -48,6 +48,8 @@ export function toRecord(r: Row): ClassRecord {
     archivedAt: r.archivedAt,
     lastEndedAt: r.lastEndedAt,
     retentionDays: r.retentionDays,
+    aiEnabled: r.aiEnabled,
+    aiProvider: r.aiProvider,
   };
 }
 
@@ -199,6 +201,19 @@ export class DrizzleClassRepo implements ClassRepo {
       const rows = await this.#db
         .update(classes)
         .set({ chatLocked: locked })
+        .where(eq(classes.id, id))
+        .returning();
+      return rows[0] && toRecord(rows[0]);
+    });
+  }
+
+  /** AI for the class: on or off, and which provider. */
+  setAi(id: string, enabled: boolean, provider: 'builtin' | 'gemini'): Promise<ClassRecord | undefined> {
+    if (!isUuid(id)) return Promise.resolve(undefined);
+    return guard(async () => {
+      const rows = await this.#db
+        .update(classes)
+        .set({ aiEnabled: enabled, aiProvider: provider })
         .where(eq(classes.id, id))
         .returning();
       return rows[0] && toRecord(rows[0]);

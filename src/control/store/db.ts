@@ -20,6 +20,7 @@ import { DrizzleLessonRepo } from './lesson-repo.ts';
 import { migrate, pgliteTarget, poolTarget, type Migration } from './migrate.ts';
 import { DrizzleParticipantRepo } from './participant-repo.ts';
 import { DrizzleRecordingRepo } from './recording-repo.ts';
+import { DrizzleSecretRepo } from './secret-repo.ts';
 import { tables } from './schema.ts';
 import { guard, isUnavailable, type Db } from './sql.ts';
 import type { Store } from './types.ts';
@@ -63,6 +64,7 @@ export class DrizzleStore implements Store {
   readonly revokedTokens: DrizzleRevokedTokenRepo;
   readonly monitorLinks: DrizzleMonitorLinkRepo;
   readonly recordings: DrizzleRecordingRepo;
+  readonly secrets: DrizzleSecretRepo;
   /** The token gate's one-query look-up. */
   readonly gate: DrizzleGateRepo;
   readonly #closeClient: () => Promise<void>;
@@ -84,6 +86,7 @@ export class DrizzleStore implements Store {
     this.revokedTokens = new DrizzleRevokedTokenRepo(db);
     this.monitorLinks = new DrizzleMonitorLinkRepo(db);
     this.recordings = new DrizzleRecordingRepo(db);
+    this.secrets = new DrizzleSecretRepo(db);
     this.gate = new DrizzleGateRepo(db);
     this.#closeClient = closeClient;
   }

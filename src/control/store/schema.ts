@@ -60,6 +60,10 @@ export const classes = pgTable(
     archivedAt: tstz('archived_at'),
     lastEndedAt: tstz('last_ended_at'),
     retentionDays: integer('retention_days').notNull().default(30),
+    aiEnabled: boolean('ai_enabled').notNull().default(false),
+    aiProvider: text('ai_provider', { enum: ['builtin', 'gemini'] })
+      .notNull()
+      .default('builtin'),
   },
   (t) => [
     uniqueIndex('classes_stream_key_key').on(t.streamKey),
@@ -164,6 +168,14 @@ export const recordings = pgTable(
   ],
 );
 
+/** Secrets of the school, sealed (migrations/0005_ai.sql). */
+export const secrets = pgTable('secrets', {
+  name: text('name').primaryKey(),
+  sealed: text('sealed').notNull(),
+  last4: text('last4').notNull(),
+  updatedAt: tstz('updated_at').notNull().defaultNow(),
+});
+
 /** Tokens revoked before their expiry (sign-out). */
 export const revokedTokens = pgTable(
   'revoked_tokens',
@@ -202,5 +214,6 @@ export const tables = {
   revokedTokens,
   monitorLinks,
   recordings,
+  secrets,
   ...quizTables,
 };

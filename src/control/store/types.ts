@@ -48,6 +48,9 @@ export interface ClassRecord {
   lastEndedAt: Date | null;
   /** Days its recordings are kept before the retention job removes them. */
   retentionDays: number;
+  /** Student data may go to the AI provider (the teacher turned it on; off by default). */
+  aiEnabled: boolean;
+  aiProvider: 'builtin' | 'gemini';
 }
 
 /** One start → end of a class. */
@@ -136,6 +139,8 @@ export interface ClassRepo {
   archive(id: string): Promise<ClassRecord | undefined>;
   rotateStreamKey(id: string): Promise<ClassRecord | undefined>;
   setChatLocked(id: string, locked: boolean): Promise<ClassRecord | undefined>;
+  /** AI for the class: on or off, and which provider. */
+  setAi(id: string, enabled: boolean, provider: 'builtin' | 'gemini'): Promise<ClassRecord | undefined>;
   /** Days the class's recordings are kept (1–3650). */
   setRetention(id: string, days: number): Promise<ClassRecord | undefined>;
   /**

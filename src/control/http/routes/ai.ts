@@ -3,7 +3,8 @@
  * `GET /api/lessons/:id/questions`, answered by the built-in analyzer and marked with it.
  */
 import type { FastifyInstance } from 'fastify';
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
+import type { AiSettings } from '../../ai/ai-settings.ts';
 import type { AnalysisService } from '../../ai/analysis-service.ts';
 import type { Authenticator } from '../session.ts';
 import { IdParams, SECURED, errors } from '../schemas.ts';
@@ -11,8 +12,31 @@ import { IdParams, SECURED, errors } from '../schemas.ts';
 /** What the analysis routes need. */
 export interface AiRouteDeps {
   analysis: AnalysisService;
+  settings: AiSettings;
   authenticator: Authenticator;
 }
+
+const ClassAi = Type.Object({
+  enabled: Type.Boolean({ description: 'Student data may go to the provider (off by default)' }),
+  provider: Type.Union([Type.Literal('builtin'), Type.Literal('gemini')]),
+  active: Type.Union([Type.Literal('builtin'), Type.Literal('gemini')], {
+    description: 'What answers now (Gemini needs the setting and a key)',
+  }),
+});
+const ClassAiBody = Type.Object(
+  { enabled: Type.Boolean(), provider: Type.Union([Type.Literal('builtin'), Type.Literal('gemini')]) },
+  { additionalProperties: false },
+);
+const KeyView = Type.Object({
+  provider: Type.Literal('gemini'),
+  configured: Type.Boolean(),
+  key: Type.Union([Type.String({ description: 'Masked: the last 4 characters' }), Type.Null()]),
+  updatedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+const KeyBody = Type.Object(
+  { key: Type.String({ maxLength: 256, description: 'Empty: remove the key' }) },
+  { additionalProperties: false },
+);
 
 const Provider = Type.Union([Type.Literal('builtin'), Type.Literal('gemini')], {
   description: 'Which analyzer answered',
@@ -20,6 +44,7 @@ const Provider = Type.Union([Type.Literal('builtin'), Type.Literal('gemini')], {
 const Note = Type.Object({ ko: Type.String(), en: Type.String() });
 const Nullable = (t: ReturnType<typeof Type.Number>) => Type.Union([t, Type.Null()]);
 
+/** Provider of an analysis. */
 const QuizAnalysis = Type.Object({
   provider: Provider,
   quizId: Type.String(),
@@ -51,7 +76,59 @@ const Questions = Type.Object({
 
 /** Registers the routes (call inside the /api context). */
 export function aiRoutes(api: FastifyInstance, deps: AiRouteDeps): void {
-  const { analysis, authenticator } = deps;
+  const { analysis, settings, authenticator } = deps;
+  api.get<{ Params: IdParams }>(
+    '/classes/:id/ai',
+    {
+      schema: {
+        tags: ['ai'],
+        summary: "The class's AI setting",
+        security: SECURED,
+        params: IdParams,
+        response: { 200: ClassAi, ...errors(401, 403, 404) },
+      },
+    },
+    async (req) => settings.classAi(await authenticator.require(req), req.params.id),
+  );
+  api.put<{ Params: IdParams; Body: Static<typeof ClassAiBody> }>(
+    '/classes/:id/ai',
+    {
+      schema: {
+        tags: ['ai'],
+        summary: 'Turns AI on or off for the class, and picks the provider',
+        security: SECURED,
+        params: IdParams,
+        body: ClassAiBody,
+        response: { 200: ClassAi, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (req) => settings.setClassAi(await authenticator.require(req), req.params.id, req.body),
+  );
+  api.get(
+    '/ai/keys/gemini',
+    {
+      schema: {
+        tags: ['ai'],
+        summary: "The school's Gemini key, masked (admin)",
+        security: SECURED,
+        response: { 200: KeyView, ...errors(401, 403) },
+      },
+    },
+    async (req) => settings.geminiKey(await authenticator.require(req)),
+  );
+  api.put<{ Body: Static<typeof KeyBody> }>(
+    '/ai/keys/gemini',
+    {
+      schema: {
+        tags: ['ai'],
+        summary: "Sets the school's Gemini key (stored encrypted; answered masked) (admin)",
+        security: SECURED,
+        body: KeyBody,
+        response: { 200: KeyView, ...errors(400, 401, 403) },
+      },
+    },
+    async (req) => settings.setGeminiKey(await authenticator.require(req), req.body.key),
+  );
   api.get<{ Params: IdParams }>(
     '/quizzes/:id/analysis',
     {
