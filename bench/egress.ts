@@ -15,6 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParentMessage, ViewerMessage, ViewerStats } from './egress-viewers.ts';
+import { childPids, cpuSeconds } from './lib/procs.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -43,28 +44,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '–');
 const sum = (xs: number[]): number => xs.reduce((s, x) => s + x, 0);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
-const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 const children = new Set<ChildProcess>();
 const hardStop = setTimeout(() => fail(new Error('took over 20 minutes')), 20 * 60_000).unref();
 
-/** Fields of /proc/<pid>/stat after the command name (f[1] ppid, f[11] utime), [] once gone. */
-function stat(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  } catch {
-    return [];
-  }
-}
-/** utime+stime of a process in seconds (0 once gone). */
-const cpuSeconds = (pid: number): number => {
-  const f = stat(pid);
-  return f.length ? (Number(f[11]) + Number(f[12])) / TICK : 0;
-};
-/** The processes whose parent is `pid` (the server's ffmpeg transcoder). */
-const childPids = (pid: number): number[] =>
-  readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d) && stat(Number(d))[1] === String(pid))
-    .map(Number);
 const rssMB = (pid: number): number =>
   Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
 /** UDP sockets a process holds (from /proc/<pid>/fd and /proc/net/udp). */

@@ -19,12 +19,13 @@
  * bounded in time (--timeout); all on 127.0.0.1; every child stopped on exit and Ctrl-C; data
  * dirs removed unless --keep.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ChildSet, childPids, cpuSeconds } from './lib/procs.ts';
 import { FFMPEG_PATH } from '../test/helpers/publisher.ts';
 
 const { values: args } = parseArgs({
@@ -73,8 +74,9 @@ const f = (x: number | undefined, d = 1): string =>
 const sum = (xs: number[]): number => xs.reduce((s, x) => s + x, 0);
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const mean = (xs: number[]): number => (xs.length ? sum(xs) / xs.length : NaN);
-const TICK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
-const children = new Set<ChildProcess>();
+const procs = new ChildSet(root, log);
+const run = procs.run.bind(procs);
+const stop = procs.stop.bind(procs);
 /** The data dirs of servers not yet cleaned up. */
 const dataDirs = new Set<string>();
 const stepCount = runs * (steps.length + baselineSteps.length);
@@ -82,24 +84,6 @@ const timeoutS = args.timeout ? Number(args.timeout) : stepCount * (settleS + wi
 const hardStop = setTimeout(() => fail(new Error(`took over ${timeoutS} s (--timeout)`)), timeoutS * 1000);
 hardStop.unref();
 
-/** Fields of /proc/<pid>/stat after the command name (f[1] ppid, f[11] utime), [] once gone. */
-function stat(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  } catch {
-    return [];
-  }
-}
-/** utime+stime of a process in seconds (0 once gone). */
-const cpuSeconds = (pid: number): number => {
-  const s = stat(pid);
-  return s.length ? (Number(s[11]) + Number(s[12])) / TICK : 0;
-};
-/** The processes whose parent is `pid`. */
-const childPids = (pid: number): number[] =>
-  readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d) && stat(Number(d))[1] === String(pid))
-    .map(Number);
 /** Bytes a process (all its threads) made dirty for the disk, /proc/<pid>/io write_bytes. */
 function writeBytes(pid: number): number {
   try {
@@ -144,32 +128,11 @@ const portTaken = (port: number): Promise<boolean> =>
     const s = connect(port, '127.0.0.1', () => (s.destroy(), r(true))).on('error', () => r(false));
   });
 
-/** Spawns a child in its own process group (so that it and whatever it starts can be killed). */
-function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env, out = log): ChildProcess {
-  const c = spawn(cmd, argv, { cwd: root, env, stdio: ['ignore', out, out], detached: true });
-  children.add(c);
-  c.on('exit', () => children.delete(c));
-  return c;
-}
-/** SIGTERM, then after `ms` SIGKILL to the child's whole process group; waits for it. */
-async function stop(c: ChildProcess, ms = 8000): Promise<void> {
-  if (!c.pid) return;
-  if (c.exitCode === null && c.signalCode === null) {
-    const gone = new Promise((r) => c.once('exit', r));
-    c.kill('SIGTERM');
-    if (await Promise.race([gone.then(() => true), sleep(ms).then(() => false)])) return;
-  }
-  try {
-    process.kill(-c.pid, 'SIGKILL'); // its own process group: it and whatever it started
-  } catch {
-    /* gone */
-  }
-}
 let stopping = false;
 async function cleanup(): Promise<void> {
   stopping = true;
   clearTimeout(hardStop);
-  await Promise.all([...children].reverse().map((c) => stop(c, 12_000)));
+  await procs.stopAll(12_000);
   if (!args.keep) for (const d of [logDir, ...dataDirs]) rmSync(d, { recursive: true, force: true });
 }
 function fail(e: Error): void {
@@ -183,15 +146,7 @@ function fail(e: Error): void {
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
 process.on('SIGTERM', () => void cleanup().then(() => process.exit(143)));
 /** Last resort (a crash): kill each child's process group, synchronously. */
-process.on('exit', () => {
-  for (const c of children) {
-    try {
-      if (c.pid) process.kill(-c.pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
-});
+process.on('exit', () => procs.killAllSync());
 
 /** One `airclass start`, signed in as its teacher. */
 interface Server {
