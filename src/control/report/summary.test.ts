@@ -161,6 +161,12 @@ describe('lessonSummary', () => {
     ]);
   });
 
+  it('says "less than a minute", not "0 minutes", for a very short watch', () => {
+    const s = lessonSummary(report({ attendance: [student('김하늘', { minutesWatched: 0.3 })] }));
+    expect(s.ko[0]).toBe('학생 1명이 참석했고 평균 1분 미만 시청했습니다.');
+    expect(s.en[0]).toBe('1 student attended and watched less than a minute on average.');
+  });
+
   it('says when quizzes went unanswered', () => {
     const s = lessonSummary(report({ attendance: [student('가영')], quizzes: [quiz('a'), quiz('b')] }));
     expect(s.ko[1]).toBe('퀴즈 2개에 답한 학생이 없었습니다.');

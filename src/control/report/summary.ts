@@ -49,10 +49,12 @@ export function lessonSummary(r: Omit<LessonReport, 'summary'>): LessonSummary {
   const n = r.attendance.length;
   if (n === 0) add('참석한 학생이 없었습니다.', 'No students attended.');
   else {
-    const avg = Math.round(r.attendance.reduce((s, a) => s + a.minutesWatched, 0) / n);
+    const mean = r.attendance.reduce((s, a) => s + a.minutesWatched, 0) / n;
+    const avg = Math.round(mean);
+    // Under half a minute is "less than a minute", not "0 minutes".
     add(
-      `학생 ${n}명이 참석했고 평균 ${avg}분 시청했습니다.`,
-      `${plural(n, 'student')} attended and watched ${avg} min on average.`,
+      `학생 ${n}명이 참석했고 평균 ${avg >= 1 ? `${avg}분` : '1분 미만'} 시청했습니다.`,
+      `${plural(n, 'student')} attended and watched ${avg >= 1 ? `${avg} min` : 'less than a minute'} on average.`,
     );
   }
 
