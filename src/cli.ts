@@ -16,6 +16,7 @@ Commands:
   sub       Edge node: pulls from a main over RTSP, serves WHEP to the students sent to it
   cluster   A main and N subs as child processes on this machine (port offsets 0, 1 … N)
   node-token  Print a node token a sub uses to join this main (--name sub-1)
+  cert      Make the local CA and HTTPS certificate if missing; print paths, fingerprint, names
 
 Options for start:
   --data-dir DIR       Where keys and data live (default ./data)
@@ -43,6 +44,9 @@ Options for node-token:
   --ttl 365d           (default 365d)
   --data-dir DIR       The main's data dir
 
+Options for cert:
+  --data-dir DIR       (the certificate lives in DIR/tls/)
+
 Options for token:
   --role student|teacher|monitor|admin   (default student)
   --path live/<name>                      (required)
@@ -62,6 +66,34 @@ function config(values: Record<string, unknown>): Config {
   if (values['data-dir']) overrides.dataDir = values['data-dir'];
   if (values['port-offset'] !== undefined) overrides.portOffset = Number(values['port-offset']);
   return loadConfig({ file: values.config as string | undefined, overrides });
+}
+
+/** `airclass cert`: the local CA and server certificate, made if missing, described. */
+async function cert(values: Record<string, unknown>): Promise<void> {
+  const cfg = config(values);
+  const { ensureLocalTls, sanList } = await import('./control/tls/local-ca.ts');
+  const { publicHost } = await import('./main.ts');
+  const t = await ensureLocalTls({
+    dataDir: cfg.dataDir,
+    sans: sanList(undefined, cfg.publicHost),
+    label: publicHost(cfg),
+  });
+  const p = ports(cfg);
+  process.stdout.write(
+    [
+      `CA certificate      ${t.files.caCert}   (install on devices: http://<this host>:${p.http}/tls)`,
+      `CA SHA-256          ${t.caFingerprint}`,
+      `Server certificate  ${t.files.cert}${t.issued ? '   (new)' : ''}`,
+      `Server key          ${t.files.key}`,
+      `Names (SANs)        ${t.sans.join(', ')}`,
+      `Expires             ${t.notAfter.toISOString()}`,
+      cfg.tlsCert
+        ? `Note: tlsCert is set (${cfg.tlsCert}); HTTPS serves that certificate, not this one.`
+        : '',
+    ]
+      .filter(Boolean)
+      .join('\n') + '\n',
+  );
 }
 
 async function token(values: Record<string, unknown>): Promise<void> {
@@ -253,6 +285,7 @@ export async function main(argv: string[]): Promise<void> {
     if (cmd === 'start' || cmd === 'main') await start(parsed.values, cmd);
     else if (cmd === 'token') await token(parsed.values);
     else if (cmd === 'node-token') await nodeToken(parsed.values);
+    else if (cmd === 'cert') await cert(parsed.values);
     else if (cmd === 'sub') await sub(parsed.values);
     else if (cmd === 'cluster') await cluster(parsed.values);
     else fail(`unknown command "${cmd}"\n\n${USAGE}`);

@@ -41,12 +41,20 @@ import { RecordingService } from './control/recording/recording-service.ts';
 import { ReportService } from './control/report/report-service.ts';
 import { AnalysisService } from './control/ai/analysis-service.ts';
 import { AiSettings } from './control/ai/ai-settings.ts';
+import { ClassAiRunner } from './control/ai/ai-runner.ts';
+import { PhotoService } from './control/ai/photo-service.ts';
+import { DrizzlePhotoRepo } from './control/store/photo-repo.ts';
+import { BuiltinProvider } from './control/ai/builtin-provider.ts';
+import { TesseractReader } from './control/ai/builtin/ocr.ts';
+import { SlideWatcher } from './control/ai/slide-watcher.ts';
+import { SlideService } from './control/ai/slide-service.ts';
 import { loadMasterKey } from './control/ai/secret-box.ts';
 import { DrizzleQuizRepo } from './control/store/quiz-repo.ts';
 import { Recorder } from './media/recording/recorder.ts';
 import { repairRecordings } from './media/recording/repair.ts';
 import { LiveHls } from './media/recording/live-hls.ts';
 import { redactUrl, type Logger } from './shared/logger.ts';
+import { closeHttps, httpsIdentity, listenHttps } from './control/tls/https-listener.ts';
 
 /** A running AirClass node (`airclass start`). */
 export interface RunningNode {
@@ -156,9 +164,17 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
   const keys = await loadOrCreateKeys(cfg.dataDir);
   const tokens = new TokenService(keys);
   const host = publicHost(cfg);
-  const httpUrl = cfg.publicUrl ? cfg.publicUrl.replace(/\/+$/, '') : `http://${host}:${p.http}`;
+  // HTTPS (the local CA's certificate unless tlsCert is set); links and QR codes then use it.
+  const tls = cfg.https ? await httpsIdentity(cfg, host) : undefined;
+  const plainUrl = `http://${host}:${p.http}`;
+  const httpUrl = cfg.publicUrl
+    ? cfg.publicUrl.replace(/\/+$/, '')
+    : tls
+      ? `https://${host}${p.https === 443 ? '' : `:${p.https}`}`
+      : plainUrl;
   const rtmpUrl = `rtmp://${host}:${p.rtmp}/live`;
   const stack = new CleanupStack(logger);
+  let httpsServer: Awaited<ReturnType<typeof listenHttps>> | undefined;
   let ready = false;
   let http: FastifyInstance | undefined;
   try {
@@ -172,6 +188,7 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
     stack.push('store', store, () => store.close());
     // HTTP closes after the class channel (whose sockets record their departures first).
     stack.push('http', null, () => http?.close());
+    stack.push('https', null, () => closeHttps(httpsServer));
     if (opts.bootstrapAdmin !== false) {
       await ensureAdmin({
         users: store.users,
@@ -307,13 +324,56 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       lessonTokenBudget: cfg.aiLessonTokenBudget,
     });
     classroom.api.aiSettings = aiSettings;
+    // One runner decides, per lesson, whether Gemini or the built-in analyzer answers.
+    const ocr = new TesseractReader({ path: cfg.tesseractPath || undefined });
+    const ai = new ClassAiRunner({
+      builtin: new BuiltinProvider({ ocr }),
+      gemini: (classId, lessonId) => aiSettings.geminiFor(classId, lessonId),
+      logger: logger.child({ part: 'ai' }),
+    });
     classroom.api.analysis = new AnalysisService({
       db: store.db,
       quizzes: new DrizzleQuizRepo(store.db),
       classes: store.classes,
       lessons: store.lessons,
-      gemini: (classId, lessonId) => aiSettings.geminiFor(classId, lessonId),
-      logger: logger.child({ part: 'ai' }),
+      results: store.aiResults,
+      ai,
+      lessonReport: (id) => classroom.api.reports!.reports.lessonReport(id),
+    });
+    // Students' photos of their work: files in the data dir, described by the class's provider.
+    const photos = new PhotoService({
+      photos: new DrizzlePhotoRepo(store.db),
+      classes: store.classes,
+      lessons: store.lessons,
+      hub: channel.hub,
+      ai,
+      root: join(cfg.dataDir, 'photos'),
+      logger: logger.child({ part: 'photos' }),
+    });
+    stack.push('photos', photos, () => photos.flush());
+    classroom.api.photos = { photos, maxBytes: cfg.photoMaxBytes };
+    // Slides: the live picture of a running lesson, kept when it changed, its text read.
+    const slideFfmpeg = ffmpeg.ok ? ffmpeg : await locateFfmpeg({ path: cfg.ffmpegPath || undefined });
+    const slideWatcher = new SlideWatcher({
+      registry,
+      db: store.db,
+      lessons: store.lessons,
+      ai,
+      hub: channel.hub,
+      logger: logger.child({ part: 'slides' }),
+      dataDir: cfg.dataDir,
+      ffmpeg: slideFfmpeg.ok ? slideFfmpeg.path : undefined,
+      everyMs: cfg.slideEveryMs,
+    });
+    stack.push('slides', slideWatcher, () => slideWatcher.close());
+    classroom.api.slides = new SlideService({
+      db: store.db,
+      classes: store.classes,
+      lessons: store.lessons,
+      ai,
+      ocr: () => ocr.status(),
+      gemini: async (classId, lessonId) => (await ai.active(classId, lessonId)) === 'gemini',
+      dataDir: cfg.dataDir,
     });
     classroom.api.recordings = {
       recordings,
@@ -442,6 +502,7 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       startedAt: Date.now(),
       api: classroom.api,
       ws: channel.routes,
+      ...(tls ? { tls: { ca: tls.ca, httpsPort: p.https, redirect: cfg.httpRedirect } } : {}),
       liveHls: {
         hls: liveHls,
         rateLimit: cfg.hlsRateLimit,
@@ -460,6 +521,12 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
     );
     return {
       ...node,
+      banner: () =>
+        node.banner() +
+        (tls
+          ? `\n  HTTPS       ${httpUrl}   (plain HTTP still at ${plainUrl})` +
+            (tls.ca ? `\n  Trust       ${plainUrl}/tls   (local CA, SHA-256 ${tls.ca.fingerprint})` : '')
+          : ''),
       classroom,
       features,
       rtmp,
@@ -477,13 +544,23 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
           await rtmp.listen(p.rtmp, cfg.host);
           await rtsp.listen(p.rtsp, cfg.host);
           await app.listen({ port: p.http, host: cfg.host });
+          if (tls) httpsServer = await listenHttps(app, { port: p.https, host: cfg.host, ...tls });
         } else {
           await app.ready();
         }
         await features.start();
+        slideWatcher.start();
         ready = true;
         if (listen)
-          logger.info({ http: httpUrl, rtmp: redactUrl(rtmpUrl), audio: audio.status() }, 'AirClass started');
+          logger.info(
+            {
+              http: httpUrl,
+              rtmp: redactUrl(rtmpUrl),
+              audio: audio.status(),
+              caFingerprint: tls?.ca?.fingerprint,
+            },
+            'AirClass started',
+          );
       },
     };
   } catch (e) {

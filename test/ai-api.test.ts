@@ -4,6 +4,7 @@
  * note, a choice quiz's most chosen distractor first, a lesson's chat questions about one step
  * (Korean and English) as one group; only the class's teacher and admins may ask.
  */
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from './helpers/api.ts';
 import { startGeminiServer, type GeminiServer } from './helpers/gemini-server.ts';
@@ -291,10 +292,22 @@ describe('analyses by the built-in analyzer', () => {
     expect(q.groups[0]!.messages).toContain('김민지가 말한 3단계가 뭐예요?');
     expect(gemini.requests.at(-1)!.raw).not.toContain('김민지');
 
-    // Gemini failing: the built-in analyzer answers, and says so.
+    // Gemini failing: the closed quiz keeps the analysis Gemini made (stored with the lesson), and
+    // what has to be asked again is answered by the built-in analyzer, which says so.
     gemini.reply(() => ({ status: 500 }));
+    const asked = gemini.requests.length;
+    const again = (
+      await a.call({ method: 'GET', url: `/api/quizzes/${quizId}/analysis`, token: teacher })
+    ).json() as { provider: string; clusters: { label: string }[] };
+    expect(again.provider).toBe('gemini');
+    expect(again.clusters[0]!.label).toBe('빛이 필요 없다는 오해');
+    expect(gemini.requests.length).toBe(asked);
+    const stored = (await a.store.db.execute(
+      sql`SELECT provider FROM ai_results WHERE kind = 'quiz' AND subject = ${quizId}`,
+    )) as unknown as { rows: { provider: string }[] };
+    expect(stored.rows).toEqual([{ provider: 'gemini' }]);
     expect(
-      (await a.call({ method: 'GET', url: `/api/quizzes/${quizId}/analysis`, token: teacher })).json(),
+      (await a.call({ method: 'GET', url: `/api/lessons/${lessonId}/questions`, token: teacher })).json(),
     ).toMatchObject({ provider: 'builtin' });
     gemini.reply(() => ({ delayMs: 5000, json: {} }));
     expect(

@@ -48,6 +48,8 @@ const manage = (ok: number): Row['expect'] => signedIn(ok, ok, 403, 403, 403, 40
 const media = (ownStatus: number): Row['expect'] => [401, 401, 401, 401, ownStatus, 403, ownStatus, 403];
 
 const sdp = { headers: { 'content-type': 'application/sdp' }, payload: 'v=0\r\n' };
+/** A PNG's signature and IHDR chunk (1 × 1): enough for the type and size checks. */
+const PNG_1X1 = Buffer.from('89504e470d0a1a0a0000000d494844520000000100000001080200000090775300', 'hex');
 const frag = { headers: { 'content-type': 'application/trickle-ice-sdpfrag' }, payload: 'a=ice-ufrag:x\r\n' };
 
 const ROWS: Row[] = [
@@ -217,7 +219,10 @@ const ROWS: Row[] = [
   // Analyses (the built-in analyzer): the class's teacher and admins; no such quiz / lesson here.
   { route: 'GET /api/quizzes/:id/analysis', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
   { route: 'GET /api/lessons/:id/questions', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'GET /api/lessons/:id/summary', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
   { route: 'GET /api/classes/:id/ai', expect: manage(200) },
+  // The chat hold's queue: the class's teacher and admins.
+  { route: 'GET /api/classes/:id/chat/held', expect: manage(200) },
   {
     route: 'PUT /api/classes/:id/ai',
     expect: manage(200),
@@ -230,6 +235,20 @@ const ROWS: Row[] = [
     req: () => ({ payload: { key: 'AIzaMatrix-key-1234' } }),
   },
   { route: 'GET /api/classes/:id/report.csv', expect: manage(200) },
+  // Students' photos: only a student of the class sends one (class A has no lesson running:
+  // 409); the lesson's list, the file and "seen" (`:id` is no lesson or photo here: 404).
+  {
+    route: 'POST /api/classes/:id/photos',
+    expect: signedIn(403, 403, 403, 409, 403, 403, 403),
+    req: () => ({ headers: { 'content-type': 'image/png' }, payload: PNG_1X1 }),
+  },
+  { route: 'GET /api/lessons/:id/photos', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'GET /api/photos/:id/file', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'POST /api/photos/:id/seen', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  // Slides of a lesson, their images and quiz drafts (`:id` is no lesson or slide here: 404).
+  { route: 'GET /api/lessons/:id/slides', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'GET /api/slides/:id/image', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  { route: 'POST /api/slides/:id/draft', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
 ];
 
 describe('authorization matrix', () => {

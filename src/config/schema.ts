@@ -29,6 +29,19 @@ export const ConfigSchema = Type.Object(
     /** Shifts every port (HTTP, RTMP, RTSP, WebRTC UDP range). */
     portOffset: Type.Integer({ minimum: 0, maximum: 20000 }),
     httpPort: Port,
+    /** HTTPS port (the same app as HTTP, with TLS; WebSocket as WSS); shifted by portOffset; 0 = any. */
+    httpsPort: Port,
+    /** Serve HTTPS too, with tlsCert/tlsKey or else the local CA's certificate (`<dataDir>/tls/`). */
+    https: Type.Boolean(),
+    /** PEM certificate (chain) of a real certificate for HTTPS; empty = the local CA's. */
+    tlsCert: Type.String(),
+    /** PEM private key of tlsCert; empty = the local CA's server key. */
+    tlsKey: Type.String(),
+    /**
+     * Plain HTTP answers 308 to the HTTPS URL, except /tls/ca.pem, /tls/ca.crt, /tls, /health,
+     * /ready and /metrics (a device must fetch the CA before it trusts HTTPS).
+     */
+    httpRedirect: Type.Boolean(),
     rtmpPort: Port,
     rtspPort: Port,
     /** The one UDP port all WebRTC viewers share (ICE UDP mux), like MediaMTX's 8189; 0 = any free port. */
@@ -177,6 +190,12 @@ export const ConfigSchema = Type.Object(
     geminiTimeoutMs: Type.Integer({ minimum: 500 }),
     /** Tokens one lesson may spend on Gemini (then the built-in analyzer answers). */
     aiLessonTokenBudget: Type.Integer({ minimum: 0 }),
+    /** Largest photo a student may send of their work, bytes (refused before it is all read). */
+    photoMaxBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024 }),
+    /** How often a live lesson's picture is checked for a new slide, ms (0 = off). */
+    slideEveryMs: Type.Integer({ minimum: 0 }),
+    /** Explicit tesseract binary for reading slides; empty = `tesseract` on PATH. */
+    tesseractPath: Type.String(),
   },
   { additionalProperties: false },
 );
@@ -187,6 +206,8 @@ export type Config = Readonly<Static<typeof ConfigSchema>>;
 /** Ports after the offset is applied. */
 export interface Ports {
   http: number;
+  /** HTTPS port (0: any free port). */
+  https: number;
   rtmp: number;
   rtsp: number;
   webrtcMin: number;
@@ -200,6 +221,7 @@ export function ports(c: Config): Ports {
   const o = c.portOffset;
   return {
     http: c.httpPort + o,
+    https: c.httpsPort === 0 ? 0 : c.httpsPort + o,
     rtmp: c.rtmpPort + o,
     rtsp: c.rtspPort === 0 ? 0 : c.rtspPort + o,
     webrtcMin: c.webrtcPortMin + o,

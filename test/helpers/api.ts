@@ -34,6 +34,8 @@ export function testConfig(dataDir: string): Config {
     reconnectGraceMs: 1000,
     recordMinFreeMb: 16,
     publicHost: 'class.test',
+    // Plain HTTP links (test/https.e2e.test.ts covers HTTPS).
+    https: false,
     webrtcUdpPort: 0,
     webrtcPortMin: 20000,
     webrtcPortMax: 29999,

@@ -74,6 +74,8 @@ export interface LaunchOptions {
    * `{ webrtc: { ip_handling_policy: 'disable_non_proxied_udp' } }`: no UDP for WebRTC.
    */
   prefs?: Record<string, unknown>;
+  /** Environment of the Chromium process (e.g. HOME with an NSS database trusting a test CA). */
+  env?: Record<string, string>;
 }
 
 /** A running Chromium with its own profile directory. */
@@ -109,6 +111,7 @@ export async function launchBrowser(opts: LaunchOptions = {}): Promise<TestBrows
       locale: opts.locale ?? 'en-US',
       viewport: opts.viewport ?? { width: 1280, height: 800 },
       timeout: 30_000,
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
     });
   } catch (e) {
     await rm(userDataDir, { recursive: true, force: true });

@@ -53,6 +53,7 @@ export async function startTestNode(
       host: '127.0.0.1',
       logLevel: process.env.AIRCLASS_TEST_LOG ?? 'silent',
       webrtcUdpPort: 0,
+      https: false,
       webrtcPortMin: 20000,
       webrtcPortMax: 29999,
       ...overrides,

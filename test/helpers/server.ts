@@ -19,7 +19,7 @@ export const NODE_BIN = join(REPO_ROOT, 'node_modules', '.bin', 'node');
 export const CLI = join(REPO_ROOT, 'bin', 'airclass.js');
 
 /** Default base ports (DESIGN §2); a port offset K shifts them all. */
-const BASE_PORTS = { http: 8000, rtmp: 1935, rtsp: 8554 } as const;
+const BASE_PORTS = { http: 8000, https: 8443, rtmp: 1935, rtsp: 8554 } as const;
 const LOG_TAIL_BYTES = 8000;
 
 /** Options for {@link startServer}. */
@@ -40,6 +40,8 @@ export interface ServerOptions {
 export interface TestServer {
   /** e.g. http://127.0.0.1:8123 */
   httpUrl: string;
+  /** e.g. https://127.0.0.1:8566 (listening only with env AIRCLASS_HTTPS=true). */
+  httpsUrl: string;
   /** RTMP base, e.g. rtmp://127.0.0.1:2058 (append /live/<name>?token=…). */
   rtmpUrl: string;
   portOffset: number;
@@ -126,7 +128,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   const proc = spawn(NODE_BIN, args, {
     cwd: REPO_ROOT,
     // Any free WebRTC UDP port, so parallel test servers never collide (GET /health tells it).
-    env: { ...process.env, AIRCLASS_WEBRTC_UDP_PORT: '0', ...opts.env },
+    // HTTPS off unless a test turns it on (AIRCLASS_HTTPS=true): links stay plain http.
+    env: { ...process.env, AIRCLASS_WEBRTC_UDP_PORT: '0', AIRCLASS_HTTPS: 'false', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
@@ -147,6 +150,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<TestServer>
   let stopping: Promise<void> | undefined;
   const server: TestServer = {
     httpUrl,
+    httpsUrl: `https://127.0.0.1:${BASE_PORTS.https + portOffset}`,
     rtmpUrl: `rtmp://127.0.0.1:${BASE_PORTS.rtmp + portOffset}`,
     portOffset,
     dataDir,

@@ -17,10 +17,14 @@ import { classRoutes } from './routes/classes.ts';
 import { clusterRoutes, type ClusterRouteDeps } from './routes/cluster.ts';
 import { joinRoutes } from './routes/join.ts';
 import { lessonRoutes, type LessonRouteDeps } from './routes/lessons.ts';
+import { moderationRoutes } from './routes/moderation.ts';
 import { quizRoutes, type QuizRouteDeps } from './routes/quizzes.ts';
 import { recordingApiRoutes, type RecordingRouteDeps } from './routes/recordings.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { aiRoutes } from './routes/ai.ts';
+import { photoRoutes, type PhotoRouteDeps } from './routes/photos.ts';
+import { slideRoutes } from './routes/slides.ts';
+import type { SlideService } from '../ai/slide-service.ts';
 import type { AnalysisService } from '../ai/analysis-service.ts';
 import type { AiSettings } from '../ai/ai-settings.ts';
 import type { ReportService } from '../report/report-service.ts';
@@ -31,7 +35,7 @@ import { strictApi } from './validation.ts';
 
 /** What the API routes need. */
 export interface ApiDeps {
-  store: Pick<Store, 'users' | 'participants' | 'revokedTokens'>;
+  store: Pick<Store, 'users' | 'participants' | 'revokedTokens' | 'held'>;
   tokens: TokenService;
   authenticator: Authenticator;
   /** Checks of verified tokens against the database. */
@@ -71,6 +75,10 @@ export interface ApiDeps {
   analysis?: AnalysisService;
   /** AI keys and per-class settings. */
   aiSettings?: AiSettings;
+  /** Students' photos of their work; absent = none. */
+  photos?: Omit<PhotoRouteDeps, 'authenticator'>;
+  /** Slides of lessons (snapshots, their text, quiz drafts); absent = none. */
+  slides?: SlideService;
 }
 
 /** The recording routes' dependencies out of the API's. */
@@ -102,6 +110,11 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       joinRoutes(api, deps);
       quizRoutes(api, deps);
       lessonRoutes(api, deps);
+      moderationRoutes(api, {
+        held: deps.store.held,
+        classes: deps.classes,
+        authenticator: deps.authenticator,
+      });
       const rec = recordingDeps(deps);
       if (rec) recordingApiRoutes(api, rec);
       if (deps.reports) reportRoutes(api, { ...deps.reports, authenticator: deps.authenticator });
@@ -112,6 +125,8 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
           authenticator: deps.authenticator,
         });
       }
+      if (deps.photos) photoRoutes(api, { ...deps.photos, authenticator: deps.authenticator });
+      if (deps.slides) slideRoutes(api, { slides: deps.slides, authenticator: deps.authenticator });
       if (deps.cluster) {
         const { tokens, authenticator, authorizeMedia } = deps;
         clusterRoutes(api, { ...deps.cluster, tokens, authenticator, authorizeMedia });

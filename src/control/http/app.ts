@@ -12,6 +12,7 @@ import { registerSecurity } from './plugins/security.ts';
 import { trackRoutes } from './route-table.ts';
 import { statusRoutes, type StatusRouteDeps } from './routes/status.ts';
 import { webRoutes } from './routes/web.ts';
+import { tlsRoutes, type TlsRouteDeps } from './routes/tls.ts';
 import { whepRoutes, type WhepRouteDeps } from './routes/whep.ts';
 import { wsRoutes, type WsRouteDeps } from '../ws/routes.ts';
 
@@ -30,6 +31,8 @@ export interface AppDeps extends StatusRouteDeps, WhepRouteDeps {
   ws?: WsRouteDeps;
   /** Live HLS for students whose WebRTC cannot connect (`/live/<name>/hls/…`); absent = none. */
   liveHls?: LiveHlsRouteDeps;
+  /** The local CA's download and install pages, and the HTTP → HTTPS redirect; absent = none. */
+  tls?: TlsRouteDeps;
 }
 
 /** The built pages (`npm run build:web` makes dist/web from web/). */
@@ -101,6 +104,7 @@ async function baseApp(
 /** Builds the Fastify app without listening, so tests can use `inject()`. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = await baseApp(deps);
+  if (deps.tls) tlsRoutes(app, deps.tls);
   await registerDocs(app, deps.version ?? '0.1.0');
   if (deps.ws) await wsRoutes(app, deps.ws);
   statusRoutes(app, deps);

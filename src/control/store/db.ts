@@ -15,11 +15,13 @@ import type { Logger } from '../../shared/logger.ts';
 import { DrizzleMonitorLinkRepo, DrizzleRevokedTokenRepo } from './access-repo.ts';
 import { DrizzleChatRepo } from './chat-repo.ts';
 import { DrizzleGateRepo } from './gate-repo.ts';
+import { DrizzleHeldRepo } from './held-repo.ts';
 import { DrizzleClassRepo, type ClassRepoOptions } from './class-repo.ts';
 import { DrizzleLessonRepo } from './lesson-repo.ts';
 import { migrate, pgliteTarget, poolTarget, type Migration } from './migrate.ts';
 import { DrizzleParticipantRepo } from './participant-repo.ts';
 import { DrizzleRecordingRepo } from './recording-repo.ts';
+import { DrizzleAiResultRepo } from './ai-result-repo.ts';
 import { DrizzleSecretRepo } from './secret-repo.ts';
 import { tables } from './schema.ts';
 import { guard, isUnavailable, type Db } from './sql.ts';
@@ -61,10 +63,13 @@ export class DrizzleStore implements Store {
   readonly lessons: DrizzleLessonRepo;
   readonly participants: DrizzleParticipantRepo;
   readonly chat: DrizzleChatRepo;
+  readonly held: DrizzleHeldRepo;
   readonly revokedTokens: DrizzleRevokedTokenRepo;
   readonly monitorLinks: DrizzleMonitorLinkRepo;
   readonly recordings: DrizzleRecordingRepo;
   readonly secrets: DrizzleSecretRepo;
+  /** Stored AI results of lessons. */
+  readonly aiResults: DrizzleAiResultRepo;
   /** The token gate's one-query look-up. */
   readonly gate: DrizzleGateRepo;
   readonly #closeClient: () => Promise<void>;
@@ -83,10 +88,12 @@ export class DrizzleStore implements Store {
     this.lessons = new DrizzleLessonRepo(db);
     this.participants = new DrizzleParticipantRepo(db);
     this.chat = new DrizzleChatRepo(db);
+    this.held = new DrizzleHeldRepo(db);
     this.revokedTokens = new DrizzleRevokedTokenRepo(db);
     this.monitorLinks = new DrizzleMonitorLinkRepo(db);
     this.recordings = new DrizzleRecordingRepo(db);
     this.secrets = new DrizzleSecretRepo(db);
+    this.aiResults = new DrizzleAiResultRepo(db);
     this.gate = new DrizzleGateRepo(db);
     this.#closeClient = closeClient;
   }

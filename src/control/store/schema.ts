@@ -16,6 +16,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { aiTables } from './schema-ai.ts';
 import { quizTables } from './schema-quiz.ts';
 
 /** `timestamptz` read as a `Date`. */
@@ -216,4 +217,5 @@ export const tables = {
   recordings,
   secrets,
   ...quizTables,
+  ...aiTables,
 };

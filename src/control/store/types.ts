@@ -4,6 +4,7 @@
  * these types only.
  */
 import type { GateFacts, GateQuery } from './gate-repo.ts';
+import type { HoldReason } from './schema-ai.ts';
 
 /** Account roles stored in the database (students and monitors have no account). */
 export type AccountRole = 'admin' | 'teacher';
@@ -210,6 +211,40 @@ export interface ChatRepo {
   delete(classId: string, id: string): Promise<ChatMessage | undefined>;
 }
 
+/** A student's chat message held for the teacher's approval (issue 10). */
+export interface HeldMessage {
+  id: string;
+  classId: string;
+  /** The lesson running when it was sent (null: none). */
+  lessonId: string | null;
+  senderId: string;
+  senderName: string;
+  text: string;
+  reasons: HoldReason[];
+  status: 'held' | 'approved' | 'rejected';
+  createdAt: Date;
+  decidedAt: Date | null;
+  /** The chat message it became once approved. */
+  messageId: string | null;
+}
+
+/** Held chat messages. */
+export interface HeldRepo {
+  /** Stores a held message (lesson: the class's running one). CLASS_NOT_FOUND for an unknown class. */
+  add(m: Pick<HeldMessage, 'classId' | 'senderId' | 'senderName' | 'text' | 'reasons'>): Promise<HeldMessage>;
+  /** The messages of a class still waiting, oldest first (at most 200). */
+  listHeld(classId: string): Promise<HeldMessage[]>;
+  /** Decides a message that is still held; undefined when there is none (or it was decided). */
+  decide(
+    classId: string,
+    id: string,
+    status: 'approved' | 'rejected',
+    messageId?: string,
+  ): Promise<HeldMessage | undefined>;
+  /** Records the chat message an approved one became. */
+  linkMessage(classId: string, id: string, messageId: string): Promise<void>;
+}
+
 /** Everything persisted. `close()` is idempotent. */
 export interface Store {
   readonly dialect: 'pglite' | 'postgres';
@@ -218,6 +253,8 @@ export interface Store {
   lessons: LessonRepo;
   participants: ParticipantRepo;
   chat: ChatRepo;
+  /** Students' chat messages held for the teacher. */
+  held: HeldRepo;
   revokedTokens: RevokedTokenRepo;
   monitorLinks: MonitorLinkRepo;
   /** Every fact the token gate needs about one token, in one round trip. */

@@ -23,7 +23,7 @@ export interface ClassChannelOptions {
   historySize: number;
   maxMessageBytes: number;
   limits: InboundLimits;
-  store: Pick<Store, 'classes' | 'participants' | 'chat'>;
+  store: Pick<Store, 'classes' | 'participants' | 'chat' | 'held'>;
   authenticate(token: string): Promise<Principal>;
   allowedOrigins?: readonly string[];
   logger: Logger;
@@ -73,7 +73,7 @@ export async function openClassChannel(opts: ClassChannelOptions): Promise<Class
     history = new MemoryHistory({ perClass: opts.historySize });
     presence = new MemoryPresence();
   }
-  const { classes, participants, chat } = opts.store;
+  const { classes, participants, chat, held } = opts.store;
   const hub = new ClassHub({
     bus,
     history,
@@ -82,7 +82,7 @@ export async function openClassChannel(opts: ClassChannelOptions): Promise<Class
     heartbeatMs: opts.heartbeatMs,
     live: opts.live,
   });
-  const actions = new ChatActions({ hub, classes, chat });
+  const actions = new ChatActions({ hub, classes, chat, held });
   const events = new ClassEvents({ hub, history, classes, logger });
   const routes: WsRouteDeps = {
     session: {

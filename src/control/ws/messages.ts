@@ -39,6 +39,18 @@ export const ChatLock = Type.Object(
   { additionalProperties: false },
 );
 
+/** `chat.approve`: the teacher posts a held message (by its held id) as its sender wrote it. */
+export const ChatApprove = Type.Object(
+  { type: Type.Literal('chat.approve'), id: Ref },
+  { additionalProperties: false },
+);
+
+/** `chat.reject`: the teacher refuses a held message (by its held id); nobody else sees it. */
+export const ChatReject = Type.Object(
+  { type: Type.Literal('chat.reject'), id: Ref },
+  { additionalProperties: false },
+);
+
 /** `ping`: answered with `pong` (application-level keepalive for browsers). */
 export const Ping = Type.Object(
   { type: Type.Literal('ping'), id: Type.Optional(Type.Union([Ref, Type.Integer()])) },
@@ -80,6 +92,8 @@ export const CLIENT_SCHEMAS = {
   'chat.send': ChatSend,
   'chat.delete': ChatDelete,
   'chat.lock': ChatLock,
+  'chat.approve': ChatApprove,
+  'chat.reject': ChatReject,
   ping: Ping,
   'engagement.state': EngagementState,
   'hand.raise': HandRaise,
@@ -114,6 +128,46 @@ export interface ChatEvent {
   at: string;
   deleted?: true;
   clientId?: string;
+  /** Set when the message is a held one the teacher approved (its held id). */
+  heldId?: string;
+}
+
+/** Why a student's message is held (src/control/ai/builtin/moderation.ts). */
+export type HoldReasonName = 'phone' | 'email' | 'rrn' | 'address' | 'insult';
+
+/** A held message as staff see it (`chat.held`, `GET /api/classes/:id/chat/held`). */
+export interface HeldEntry {
+  id: string;
+  from: { id: string; name: string };
+  text: string;
+  reasons: HoldReasonName[];
+  /** ISO time. */
+  at: string;
+}
+
+/**
+ * The chat hold: `chat.held` (staff: a student's message waits for approval), `chat.decided`
+ * (staff: approved, with the chat message it became, or rejected), `chat.rejected` (the class,
+ * only the held id: the sender's page matches its own waiting message).
+ */
+export type HoldEvent =
+  | { type: 'chat.held'; seq: number; audience: Audience; held: HeldEntry }
+  | {
+      type: 'chat.decided';
+      seq: number;
+      audience: Audience;
+      id: string;
+      status: 'approved' | 'rejected';
+      messageId?: string;
+    }
+  | { type: 'chat.rejected'; seq: number; id: string };
+
+/** To the sender's socket only: its message is held for the teacher (`clientId` as sent). */
+export interface ChatPendingMessage {
+  type: 'chat.pending';
+  id: string;
+  clientId?: string;
+  reasons: HoldReasonName[];
 }
 
 /** Class-wide events (broadcast to the class on every replica); all carry `seq`. */
@@ -132,10 +186,49 @@ export type ClassEvent =
       from: { id: string; name: string };
     }
   | QuizEvent
+  | HoldEvent
+  | PhotoEvent
+  | SlideEvent
   | LifecycleEvent;
 
-/** Who an event is for: absent = everyone in the class; `staff` = teacher, admin and monitor sockets. */
-export type Audience = 'staff';
+/** A student's photo of their work as the teacher's console shows it (no file: GET it). */
+export interface PhotoEntry {
+  id: string;
+  from: { id: string; name: string };
+  /** ISO time. */
+  at: string;
+  width: number;
+  height: number;
+  description: string | null;
+}
+
+/** Photos (issue 10), staff only: a new one, and its description when a provider gave one. */
+export type PhotoEvent =
+  | { type: 'photo.new'; seq: number; audience: Audience; photo: PhotoEntry }
+  | {
+      type: 'photo.described';
+      seq: number;
+      audience: Audience;
+      id: string;
+      description: string;
+      provider: 'builtin' | 'gemini';
+    };
+
+/** A new slide of the running lesson (issue 10), staff only: its text and who read it. */
+export interface SlideEvent {
+  type: 'slide.new';
+  seq: number;
+  audience: Audience;
+  lessonId: string;
+  slide: { id: string; at: string; text: string; reader: 'gemini' | 'tesseract' | 'none' };
+}
+
+/**
+ * Who an event is for: absent = everyone in the class; `staff` = teacher, admin and monitor
+ * sockets; `teachers` = teacher and admin sockets only (students' held messages and photos:
+ * a monitor link, e.g. a projector or a visitor, never sees them).
+ */
+export type Audience = 'staff' | 'teachers';
 
 /** A hand in the queue (`welcome.class.hands`, oldest first); `id` is the student's participant id. */
 export interface HandEntry {
@@ -203,9 +296,12 @@ export interface EngagementMessage {
   students: EngagementEntry[];
 }
 
-/** True for an event only staff sockets (teacher, admin, monitor) receive. */
-export function isStaffOnly(e: object): boolean {
-  return (e as { audience?: unknown }).audience === 'staff';
+/** True when a socket of `role` may receive the event (see {@link Audience}). */
+export function mayReceive(role: string, e: object): boolean {
+  const audience = (e as { audience?: unknown }).audience;
+  if (audience === 'staff') return role !== 'student';
+  if (audience === 'teachers') return role === 'teacher' || role === 'admin';
+  return true;
 }
 
 /**
@@ -298,6 +394,7 @@ export type ServerMessage =
   | ReplayedMessage
   | ErrorMessage
   | EngagementMessage
+  | ChatPendingMessage
   | { type: 'pong'; id?: string | number; at: string };
 
 /** WebSocket close codes AirClass uses. */

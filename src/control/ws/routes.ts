@@ -65,6 +65,11 @@ const DESCRIPTION = [
   '`hand.raised {id, name, at}`, `hand.lowered {id, by}`, `reaction {kind, from}`, `quiz.opened {quiz}`,',
   '`quiz.closed {quizId, runId}`, `quiz.revealed {quizId, runId, correct, counts, answered}`; staff only:',
   '`quiz.results {quizId, runId, answered, correct, counts}` and `engagement {at, class, students}` (every 2 s).',
+  '',
+  "Chat hold: a student's message with personal information or an insult is held; its sender gets",
+  '`chat.pending {id, clientId?, reasons}`, staff `chat.held {held: {id, from, text, reasons, at}}`. The teacher',
+  'sends `chat.approve {id}` (posted as a `chat.message` with `heldId`) or `chat.reject {id}` (the class gets',
+  '`chat.rejected {id}`); staff get `chat.decided {id, status, messageId?}`.',
 ].join('\n');
 
 function cookie(req: FastifyRequest, name: string): string | undefined {

@@ -15,7 +15,7 @@ import {
   type ClientMessage,
   type RosterEntry,
   type ServerMessage,
-  isStaffOnly,
+  mayReceive,
 } from './messages.ts';
 import type { PresenceStore } from './presence.ts';
 
@@ -26,7 +26,7 @@ const REPLAY_MAX = 5000;
 /** What a {@link ClientSession} needs (shared by every socket; built by the composition root). */
 export interface SessionDeps {
   hub: Pick<ClassHub, 'attach' | 'detach' | 'publish' | 'state'>;
-  chat: Pick<ChatActions, 'send' | 'delete' | 'lock'>;
+  chat: Pick<ChatActions, 'send' | 'delete' | 'lock' | 'approve' | 'reject'>;
   presence: Pick<PresenceStore, 'add' | 'remove' | 'list' | 'claim'>;
   history: Pick<EventHistory, 'since'>;
   classes: Pick<ClassRepo, 'byId'>;
@@ -183,6 +183,9 @@ export class ClientSession implements HubMember {
     events.sort((a, b) => a.seq - b.seq);
     for (const e of events) {
       this.replayed.add(e.seq);
+      // Events for staff or teachers only (students' photos, …) are retained too: replay them
+      // only to whom they are for.
+      if (!mayReceive(this.actor.role, e)) continue;
       this.write(e as unknown as ServerMessage);
     }
     this.write({ type: 'replayed', since, count: events.length, truncated: truncated || history.truncated });
@@ -197,7 +200,7 @@ export class ClientSession implements HubMember {
       return;
     }
     if (this.replayed.has(event.seq)) return;
-    if (this.actor.role === 'student' && isStaffOnly(event)) return;
+    if (!mayReceive(this.actor.role, event)) return;
     if (event.type.startsWith('presence.')) {
       // The roster in `welcome` already reflects presence changes up to its seq.
       if (event.seq > this.welcomeSeq) this.out.hold(frame);
@@ -275,7 +278,12 @@ export class ClientSession implements HubMember {
     if (this.state !== 'open') return;
     try {
       if (msg.type === 'ping') this.write({ type: 'pong', id: msg.id, at: new Date().toISOString() });
-      else if (msg.type === 'chat.send') await this.deps.chat.send(this.actor, msg.text, msg.clientId);
+      else if (msg.type === 'chat.send') {
+        const r = await this.deps.chat.send(this.actor, msg.text, msg.clientId);
+        // A held message goes to nobody but its sender, who is told it waits for the teacher.
+        if (r.type === 'chat.pending') this.write(r);
+      } else if (msg.type === 'chat.approve') await this.deps.chat.approve(this.actor, msg.id);
+      else if (msg.type === 'chat.reject') await this.deps.chat.reject(this.actor, msg.id);
       else if (msg.type === 'chat.delete') await this.deps.chat.delete(this.actor, msg.id);
       else if (msg.type === 'chat.lock') await this.deps.chat.lock(this.actor, msg.locked);
       else await this.classroomMessage(msg);

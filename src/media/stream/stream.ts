@@ -222,6 +222,13 @@ export class Stream extends EventEmitter<StreamEvents> {
     return this.gop;
   }
 
+  /** The last video keyframe and the track it belongs to (for snapshots), if any. */
+  lastKeyframe(): { track: VideoTrack; au: AccessUnit } | undefined {
+    const au = this.gop[0];
+    if (!this.video || !au || au.codec !== 'h264' || !au.key) return undefined;
+    return { track: this.video, au };
+  }
+
   /**
    * Attaches a reader. With `replayGop` the reader first gets the cached GOP (so a viewer
    * starts at once from a keyframe) — all of it, or only the codecs in the given set; otherwise

@@ -3,6 +3,7 @@
  * the list of accounts with disable / enable and "reset password" (`PATCH /api/users/:id`;
  * both sign the user out everywhere).
  */
+import { GeminiKeyCard } from './ai/AiSettings.tsx';
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
@@ -205,6 +206,7 @@ export function AdminView(props: { selfId: string }): JSX.Element {
             </tbody>
           </table>
         </Card>
+        <GeminiKeyCard />
       </div>
     </main>
   );

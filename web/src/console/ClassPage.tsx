@@ -1,9 +1,11 @@
 /**
  * One class in the console: the page's one class channel (`/ws?classId=`, the session
  * cookie), the header with the lesson buttons, and the cards — preview, join code, quizzes,
- * hands and reactions, engagement, roster, recordings, RTMP settings, monitor links — with the
+ * held chat messages waiting for review, hands and reactions, engagement, roster, recordings, RTMP settings, monitor links — with the
  * chat on the right (an archived class keeps only its recordings). The class is fetched again after events that change it (start, end, removal).
  */
+import { ClassAiCard } from './ai/AiSettings.tsx';
+import { QuestionsPanel } from './ai/QuestionsPanel.tsx';
 import type { JSX } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
@@ -15,6 +17,10 @@ import { EngagementPanel } from './Engagement.tsx';
 import { HandsPanel } from './Hands.tsx';
 import { JoinCard } from './JoinCard.tsx';
 import { mergeSeries, useClassLive } from './live.ts';
+import { ModerationPanel } from './Moderation.tsx';
+import { PhotosPanel } from './Photos.tsx';
+import { SlidesPanel } from './Slides.tsx';
+import type { QuizInitial } from './quiz/QuizEditor.tsx';
 import { MonitorLinks } from './MonitorLinks.tsx';
 import { PreviewCard } from './Preview.tsx';
 import { QuizPanel } from './quiz/QuizPanel.tsx';
@@ -28,6 +34,8 @@ import type { ClassInfo, EngagementPoint, StreamState } from './types.ts';
 export function ClassPage(props: { cls: ClassInfo; onChange: (c: ClassInfo) => void }): JSX.Element {
   const { t } = useI18n();
   const [cls, setCls] = useState(props.cls);
+  /** A quiz drafted from a slide, for the quiz editor. */
+  const [draft, setDraft] = useState<QuizInitial | null>(null);
   const archived = cls.status === 'archived' || cls.archived === true;
   const channel = useMemo(
     () => (archived ? null : new ClassChannel({ classId: props.cls.id })),
@@ -90,7 +98,8 @@ export function ClassPage(props: { cls: ClassInfo; onChange: (c: ClassInfo) => v
                   {t(live.recording.reason === 'DISK_FULL' ? 'rec.stoppedDiskFull' : 'rec.stoppedFailed')}
                 </Notice>
               ) : null}
-              <QuizPanel classId={cls.id} channel={channel} live={isLive} />
+              <QuizPanel classId={cls.id} channel={channel} live={isLive} draft={draft} />
+              {lessonId && <SlidesPanel lessonId={lessonId} channel={channel} onDraft={setDraft} />}
               <StreamSetup cls={cls} onChange={update} />
               <RosterPanel roster={live.roster} classId={cls.id} />
               {/* A recording starts with the stream and ends with it or the lesson: read the list then. */}
@@ -98,9 +107,13 @@ export function ClassPage(props: { cls: ClassInfo; onChange: (c: ClassInfo) => v
             </div>
             <div class="col">
               <JoinCard cls={cls} />
+              <ModerationPanel classId={cls.id} channel={channel} />
               <HandsPanel hands={live.hands} channel={channel} counts={live.reactionCounts} />
+              {lessonId && <PhotosPanel lessonId={lessonId} channel={channel} />}
+              {lessonId && <QuestionsPanel lessonId={lessonId} channel={channel} />}
               <EngagementPanel engagement={live.engagement} series={series} live={isLive} />
               <MonitorLinks classId={cls.id} />
+              <ClassAiCard classId={cls.id} />
             </div>
           </div>
         )}

@@ -5,6 +5,7 @@
  * each quiz with its accuracy, option counts and (on expand) every student's answer, the
  * lesson's recordings (links to the replay page) and the CSV download.
  */
+import { SummaryCard } from '../lib/ai/SummaryCard.tsx';
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api } from '../lib/api.ts';
@@ -231,6 +232,8 @@ export function LessonReportView(props: { lessonId: string; onBack: () => void }
           ))}
         </ul>
       </Card>
+
+      <SummaryCard lessonId={L.id} />
 
       <Card id="report-glance" title={t('report.stats')}>
         <Stats r={r} />

@@ -32,6 +32,18 @@ export interface HandEntry {
   at: string;
 }
 
+/** Why a student's chat message is held for the teacher. */
+export type HoldReason = 'phone' | 'email' | 'rrn' | 'address' | 'insult';
+
+/** A held chat message as staff see it (`chat.held`, `GET /api/classes/:id/chat/held`). */
+export interface HeldEntry {
+  id: string;
+  from: { id: string; name: string };
+  text: string;
+  reasons: HoldReason[];
+  at: string;
+}
+
 /** A quiz as pushed to students (never with the correct answer). */
 export interface QuizPush {
   id: string;
@@ -48,6 +60,27 @@ export interface QuizPush {
 export const REACTIONS = ['like', 'clap', 'heart', 'laugh', 'wow', 'confused'] as const;
 /** One reaction kind. */
 export type ReactionKind = (typeof REACTIONS)[number];
+
+/** A student's photo of their work as staff see it (`photo.new`, `GET /api/lessons/:id/photos`). */
+export interface PhotoEntry {
+  id: string;
+  from: { id: string; name: string };
+  at: string;
+  width: number;
+  height: number;
+  description: string | null;
+  provider?: 'builtin' | 'gemini' | null;
+  seenAt?: string | null;
+}
+
+/** A slide of the lesson as staff see it (`slide.new`, `GET /api/lessons/:id/slides`). */
+export interface SlideEntry {
+  id: string;
+  at: string;
+  text: string;
+  reader: 'gemini' | 'tesseract' | 'none';
+  imageUrl?: string;
+}
 
 /** Server → client messages by `type`. */
 export interface ServerEvents {
@@ -69,7 +102,23 @@ export interface ServerEvents {
     at: string;
     deleted?: true;
     clientId?: string;
+    /** A held message the teacher approved: its held id. */
+    heldId?: string;
   };
+  /** To the sender only: the message waits for the teacher's approval. */
+  'chat.pending': { type: 'chat.pending'; id: string; clientId?: string; reasons: HoldReason[] };
+  /** Staff: a student's message waits for approval. */
+  'chat.held': { type: 'chat.held'; seq?: number; held: HeldEntry };
+  /** Staff: a held message was approved (`messageId`: the chat message it became) or rejected. */
+  'chat.decided': {
+    type: 'chat.decided';
+    seq?: number;
+    id: string;
+    status: 'approved' | 'rejected';
+    messageId?: string;
+  };
+  /** The class: the held message `id` was rejected (its sender's page marks it). */
+  'chat.rejected': { type: 'chat.rejected'; seq?: number; id: string };
   'chat.deleted': { type: 'chat.deleted'; seq: number; id: string };
   'chat.locked': { type: 'chat.locked'; seq: number; locked: boolean };
   'presence.join': { type: 'presence.join'; seq: number; participant: RosterEntry };
@@ -91,6 +140,18 @@ export interface ServerEvents {
     fps?: number;
     bitrate?: number;
     viewers: number;
+  };
+  /** Staff: a student sent a photo of their work (GET /api/photos/:id/file for the image). */
+  'photo.new': { type: 'photo.new'; seq?: number; photo: PhotoEntry };
+  /** Staff: a new slide of the running lesson (GET /api/slides/:id/image for the picture). */
+  'slide.new': { type: 'slide.new'; seq?: number; lessonId: string; slide: SlideEntry };
+  /** Staff: the class's AI provider described a photo. */
+  'photo.described': {
+    type: 'photo.described';
+    seq?: number;
+    id: string;
+    description: string;
+    provider: 'builtin' | 'gemini';
   };
   'quiz.opened': { type: 'quiz.opened'; seq?: number; quiz: QuizPush };
   'quiz.closed': { type: 'quiz.closed'; seq?: number; quizId: string; runId: string };
@@ -143,6 +204,8 @@ export type ClientMessage =
   | { type: 'chat.send'; text: string; clientId: string }
   | { type: 'chat.delete'; id: string }
   | { type: 'chat.lock'; locked: boolean }
+  | { type: 'chat.approve'; id: string }
+  | { type: 'chat.reject'; id: string }
   | { type: 'ping'; id?: string | number }
   | { type: 'engagement.state'; playing: 'playing' | 'stalled' | 'paused' | 'none'; visible: boolean }
   | { type: 'hand.raise' }

@@ -17,6 +17,7 @@ import type { ReplayData } from '../lib/report-types.ts';
 import { attachRecording, autoplay, canPlayHls, type PlayerFailure } from './player.ts';
 import { ReplayChart } from './ReplayChart.tsx';
 import { ReplayChat } from './ReplayChat.tsx';
+import { SummaryCard } from '../lib/ai/SummaryCard.tsx';
 
 /** Why the page shows no recording: gone (404/410), no id, needs sign-in, or another error. */
 type Fatal =
@@ -236,6 +237,8 @@ export function ReplayPage(): JSX.Element {
               </ol>
             )}
           </section>
+          {/* The teacher's session sees the lesson summary; a student's read token does not. */}
+          {data.lesson && <SummaryCard lessonId={data.lesson.id} />}
         </main>
         <aside class="replay-side" aria-label={t('replay.chat')}>
           <ReplayChat chat={data.chat} now={now} />

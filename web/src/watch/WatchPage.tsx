@@ -19,6 +19,7 @@ import type { PlayerMonitor, PlayerView } from '../lib/whep-player.ts';
 import { Actions } from './Actions.tsx';
 import { useEngagement } from './engagement.ts';
 import { MyData } from './MyData.tsx';
+import { PhotoSend } from './PhotoSend.tsx';
 import { QuizCard } from './QuizCard.tsx';
 import { stageView, type ClassInfo } from './stage-view.ts';
 import { isClassToken, jwtPayload } from './token.ts';
@@ -295,6 +296,7 @@ export function WatchPage() {
               </div>
             )}
             {!final && <QuizCard channel={channel} token={TOKEN} />}
+            {!final && <PhotoSend channel={channel} token={TOKEN} />}
             <div class="side-chat">
               <Chat channel={channel} />
             </div>

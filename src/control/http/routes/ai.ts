@@ -1,6 +1,7 @@
 /**
  * The teacher's analyses (issue 10): `GET /api/quizzes/:id/analysis` and
- * `GET /api/lessons/:id/questions`, answered by the built-in analyzer and marked with it.
+ * `GET /api/lessons/:id/questions`, `GET /api/lessons/:id/summary`, each marked with the provider
+ * that answered; the class's AI setting and the school's Gemini key.
  */
 import type { FastifyInstance } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
@@ -73,6 +74,46 @@ const Questions = Type.Object({
     Type.Object({ label: Type.String(), count: Type.Integer(), messages: Type.Array(Type.String()) }),
   ),
 });
+
+const Bilingual = Type.Object({ ko: Type.String(), en: Type.String() });
+const Summary = Type.Object({
+  provider: Provider,
+  lessonId: Type.String(),
+  at: Type.String({ format: 'date-time' }),
+  covered: Type.Array(Type.String(), { description: "Topics covered, from the slides' text" }),
+  hardItems: Type.Array(
+    Type.Object({
+      quizId: Type.String(),
+      question: Type.String(),
+      difficulty: Type.Number({ description: 'Share correct, 0–1' }),
+      why: Bilingual,
+    }),
+  ),
+  openQuestions: Type.Array(Type.Object({ label: Type.String(), count: Type.Integer() })),
+  needHelp: Type.Array(
+    Type.Object({
+      name: Type.String(),
+      reasons: Type.Array(
+        Type.Union([
+          Type.Literal('low-accuracy'),
+          Type.Literal('low-engagement'),
+          Type.Literal('no-answers'),
+          Type.Literal('asked'),
+        ]),
+      ),
+      note: Bilingual,
+    }),
+  ),
+  text: Bilingual,
+});
+const SummaryQuery = Type.Object(
+  {
+    refresh: Type.Optional(
+      Type.Boolean({ description: 'Make it again (an ended lesson keeps its summary)' }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** Registers the routes (call inside the /api context). */
 export function aiRoutes(api: FastifyInstance, deps: AiRouteDeps): void {
@@ -154,5 +195,23 @@ export function aiRoutes(api: FastifyInstance, deps: AiRouteDeps): void {
       },
     },
     async (req) => analysis.questions(await authenticator.require(req), req.params.id),
+  );
+  api.get<{ Params: IdParams; Querystring: Static<typeof SummaryQuery> }>(
+    '/lessons/:id/summary',
+    {
+      schema: {
+        tags: ['ai'],
+        summary:
+          'The lesson summary: what was covered, hard items and why, open questions, who may need help',
+        security: SECURED,
+        params: IdParams,
+        querystring: SummaryQuery,
+        response: { 200: Summary, ...errors(400, 401, 403, 404) },
+      },
+    },
+    async (req) =>
+      analysis.summary(await authenticator.require(req), req.params.id, {
+        refresh: req.query.refresh === true,
+      }),
   );
 }

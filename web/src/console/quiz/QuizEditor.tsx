@@ -49,19 +49,37 @@ export function quizBody(f: {
   return { ...base, options, correct: f.correct };
 }
 
-/** The editor; `onSaved` gets the new quiz, `onCancel` closes it. */
+/** Values the editor starts with (e.g. a quiz drafted from a slide), and why. */
+export interface QuizInitial {
+  kind: QuizKind;
+  question: string;
+  options: string[];
+  correct: number[] | string[];
+  timeLimitSec: number;
+  note?: { ko: string; en: string };
+}
+
+/** The editor; `onSaved` gets the new quiz, `onCancel` closes it; `initial` prefills it. */
 export function QuizEditor(props: {
   classId: string;
   onSaved: (q: QuizInfo) => void;
   onCancel: () => void;
+  initial?: QuizInitial;
 }): JSX.Element {
-  const { t } = useI18n();
-  const [kind, setKind] = useState<QuizKind>('single');
-  const [question, setQuestion] = useState('');
-  const [options, setOptions] = useState<string[]>(['', '', '']);
-  const [correct, setCorrect] = useState<number[]>([]);
-  const [shortAnswers, setShortAnswers] = useState('');
-  const [time, setTime] = useState(30);
+  const { t, lang } = useI18n();
+  const init = props.initial;
+  const [kind, setKind] = useState<QuizKind>(init?.kind ?? 'single');
+  const [question, setQuestion] = useState(init?.question ?? '');
+  const [options, setOptions] = useState<string[]>(
+    init && init.kind !== 'short' && init.kind !== 'truefalse' ? init.options : ['', '', ''],
+  );
+  const [correct, setCorrect] = useState<number[]>(
+    init && init.kind !== 'short' ? (init.correct as number[]) : [],
+  );
+  const [shortAnswers, setShortAnswers] = useState(
+    init?.kind === 'short' ? (init.correct as string[]).join(', ') : '',
+  );
+  const [time, setTime] = useState(init?.timeLimitSec ?? 30);
   const [anonymous, setAnonymous] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -99,6 +117,11 @@ export function QuizEditor(props: {
   return (
     <form class="quiz-editor" id="quiz-editor" onSubmit={save} noValidate aria-labelledby="quiz-editor-title">
       <h3 id="quiz-editor-title">{t('quiz.newTitle')}</h3>
+      {init?.note && (
+        <p class="hint" id="quiz-draft-note">
+          {lang === 'ko' ? init.note.ko : init.note.en}
+        </p>
+      )}
       <div class="row-fields">
         <label class="field">
           <span>{t('quiz.kind')}</span>

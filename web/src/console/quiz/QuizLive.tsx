@@ -10,6 +10,7 @@ import { useI18n } from '../../lib/i18n.ts';
 import { QuizChart } from '../charts.tsx';
 import type { QuizInfo, QuizResults, QuizStudentResult } from '../types.ts';
 import { ErrorLine } from '../ui.tsx';
+import { QuizInsight } from '../ai/QuizInsight.tsx';
 
 /** The run the panel follows. */
 export interface RunView {
@@ -150,6 +151,7 @@ export function QuizLive(props: {
           </button>
         )}
       </div>
+      {run.status === 'closed' && <QuizInsight quizId={quiz.id} runId={run.runId} />}
       {board && (
         <ol class="leaderboard" id="quiz-leaderboard" aria-label={t('quiz.board')}>
           {leaderboard.length === 0 && <li class="hint">{t('quiz.noAnswers')}</li>}

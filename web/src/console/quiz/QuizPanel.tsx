@@ -11,7 +11,7 @@ import type { ClassChannel } from '../../lib/channel.ts';
 import { useI18n } from '../../lib/i18n.ts';
 import type { QuizInfo, QuizResults } from '../types.ts';
 import { Card, Confirm, ErrorLine } from '../ui.tsx';
-import { QuizEditor } from './QuizEditor.tsx';
+import { QuizEditor, type QuizInitial } from './QuizEditor.tsx';
 import { QuizLive, type RunView } from './QuizLive.tsx';
 
 const RESULTS_EVERY_MS = 1000;
@@ -32,11 +32,19 @@ export function QuizPanel(props: {
   classId: string;
   channel: ClassChannel | null;
   live: boolean;
+  /** A draft to open in the editor (e.g. from a slide); a new object opens it again. */
+  draft?: QuizInitial | null;
 }): JSX.Element {
   const { t } = useI18n();
   const { classId, channel } = props;
   const [bank, setBank] = useState<QuizInfo[]>([]);
   const [editing, setEditing] = useState(false);
+  const [initial, setInitial] = useState<{ n: number; value?: QuizInitial }>({ n: 0 });
+  useEffect(() => {
+    if (!props.draft) return;
+    setInitial((cur) => ({ n: cur.n + 1, value: props.draft! }));
+    setEditing(true);
+  }, [props.draft]);
   const [run, setRun] = useState<RunView | null>(null);
   const [error, setError] = useState<unknown>(null);
   const bankRef = useRef<QuizInfo[]>([]);
@@ -207,10 +215,16 @@ export function QuizPanel(props: {
       )}
       {editing && (
         <QuizEditor
+          key={initial.n}
           classId={classId}
-          onCancel={() => setEditing(false)}
+          initial={initial.value}
+          onCancel={() => {
+            setEditing(false);
+            setInitial((cur) => ({ n: cur.n + 1 }));
+          }}
           onSaved={() => {
             setEditing(false);
+            setInitial((cur) => ({ n: cur.n + 1 }));
             void loadBank();
           }}
         />

@@ -134,6 +134,23 @@ export function Chat({ channel, canModerate }: ChatProps) {
           <div class="msg-text">{item.text}</div>
         </li>
       );
+    if (item.kind === 'held')
+      return (
+        <li
+          class={`msg mine held ${item.state}`}
+          data-held-id={item.id}
+          data-state={item.state}
+          key={item.id}
+        >
+          <div class="msg-head">
+            <span class="msg-name">{s.you?.name ?? ''}</span>
+          </div>
+          <div class="msg-text">{item.text}</div>
+          <div class="msg-held" role="status">
+            {t(item.state === 'waiting' ? 'chat.held.waiting' : 'chat.held.rejected')}
+          </div>
+        </li>
+      );
     const ev = item.ev;
     const mine = s.you !== null && ev.from.id === s.you.sub;
     const role = ev.from.role;

@@ -1,7 +1,9 @@
 /**
  * The state of the chat + roster panel as a pure reducer over class-channel messages:
  * messages (pending until the server echoes them; deleted ones kept as "deleted"), class notes
- * (started, ended, stream on/off, locked), the roster, who you are. Port of web/chat/chat.js.
+ * (started, ended, stream on/off, locked), the roster, who you are; a student's own message the
+ * chat hold keeps for the teacher shows as waiting (then rejected, or replaced by the approved
+ * `chat.message` with its `heldId`). Port of web/chat/chat.js.
  */
 import type { AnyServerMessage, RosterEntry, ServerEvents, WelcomeClass } from '../../protocol.ts';
 
@@ -9,7 +11,9 @@ import type { AnyServerMessage, RosterEntry, ServerEvents, WelcomeClass } from '
 export type ChatItem =
   | { kind: 'msg'; ev: ServerEvents['chat.message'] }
   | { kind: 'note'; id: string; at: string; key: string }
-  | { kind: 'pending'; clientId: string; text: string; gen: number };
+  | { kind: 'pending'; clientId: string; text: string; gen: number }
+  /** Your own message held for the teacher's approval (`id`: its held id). */
+  | { kind: 'held'; id: string; text: string; state: 'waiting' | 'rejected' };
 
 /** A line to show under the log for a while: an i18n id (or the server's text as fallback). */
 export interface ChatError {
@@ -101,8 +105,28 @@ export function chatReduce(s: ChatState, msg: AnyServerMessage): ChatState {
       }
       break;
     }
+    case 'chat.pending': {
+      const p = msg as ServerEvents['chat.pending'];
+      if (s.items.some((i) => i.kind === 'held' && i.id === p.id)) break;
+      const sent = s.items.find((i) => i.kind === 'pending' && i.clientId === p.clientId);
+      if (sent?.kind !== 'pending') break;
+      const held: ChatItem = { kind: 'held', id: p.id, text: sent.text, state: 'waiting' };
+      next = { ...s, items: s.items.map((i) => (i === sent ? held : i)) };
+      break;
+    }
+    case 'chat.rejected': {
+      const id = (msg as ServerEvents['chat.rejected']).id;
+      next = {
+        ...s,
+        items: s.items.map((i) => (i.kind === 'held' && i.id === id ? { ...i, state: 'rejected' } : i)),
+      };
+      break;
+    }
     case 'chat.message': {
       const ev = msg as ServerEvents['chat.message'];
+      // An approved message of yours takes the place of its waiting line.
+      if (ev.heldId !== undefined)
+        s = { ...s, items: s.items.filter((i) => !(i.kind === 'held' && i.id === ev.heldId)) };
       if (s.items.some((i) => i.kind === 'msg' && i.ev.id === ev.id)) {
         next = {
           ...s,
