@@ -8,7 +8,9 @@ export const DEFAULTS: Config = {
   portOffset: 0,
   httpPort: 8000,
   httpsPort: 8443,
-  https: true,
+  // Off until sub nodes serve HTTPS too: a page on HTTPS could not reach a sub's http:// WHEP
+  // URL (mixed content). Turn it on for a single node (`https: true`, AIRCLASS_HTTPS=true).
+  https: false,
   tlsCert: '',
   tlsKey: '',
   httpRedirect: false,
