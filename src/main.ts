@@ -540,6 +540,13 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
         await recordings.reconcile(await repairRecordings(recRoot, logger.child({ part: 'recorder' })));
         recorder?.start();
         recordings.startRetention();
+        // Students' photos follow the class's retention too, on the same hourly rhythm.
+        const photoRetention = () =>
+          void photos.runRetention().catch((e: unknown) => logger.warn({ err: e }, 'photo retention failed'));
+        photoRetention();
+        const photoTimer = setInterval(photoRetention, 3_600_000);
+        photoTimer.unref();
+        stack.push('photo retention', photoTimer, () => clearInterval(photoTimer));
         if (listen) {
           await rtmp.listen(p.rtmp, cfg.host);
           await rtsp.listen(p.rtsp, cfg.host);

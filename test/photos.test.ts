@@ -7,9 +7,10 @@
  * server), the description arrives and Gemini received the image inline and no student name.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { AirclassNode } from '../src/main.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGeminiServer, type GeminiServer } from './helpers/gemini-server.ts';
 import { startTestNode, TEST_ADMIN_PASSWORD, type TestNode } from './helpers/node.ts';
@@ -249,5 +250,33 @@ describe("students' photos", () => {
       provider: 'gemini',
     });
     await staff.close();
+  });
+
+  it("removes the photos past the class's retention, files and rows, and keeps the others", async () => {
+    const before = await api<{ photos: { id: string }[] }>(
+      'GET',
+      `/api/lessons/${lessonId}/photos`,
+      undefined,
+      teacher,
+    );
+    expect(before.body.photos.length).toBeGreaterThan(0);
+    // startNode returns the whole node; its photo service is what the hourly job calls.
+    const service = (t.node as AirclassNode).classroom.api.photos!.photos;
+    const day = 86_400_000;
+    // Within the 30 days a class keeps them by default: nothing goes.
+    expect(await service.runRetention(new Date(Date.now() + 29 * day))).toBe(0);
+    const id = before.body.photos[0]!.id;
+    expect((await file(id, teacher)).status).toBe(200);
+    // Past them: every photo of the lesson goes, with its file.
+    expect(await service.runRetention(new Date(Date.now() + 31 * day))).toBe(before.body.photos.length);
+    const after = await api<{ photos: unknown[] }>(
+      'GET',
+      `/api/lessons/${lessonId}/photos`,
+      undefined,
+      teacher,
+    );
+    expect(after.body.photos).toEqual([]);
+    expect((await file(id, teacher)).status).toBe(404);
+    expect(readdirSync(join(t.node.config.dataDir, 'photos', lessonId))).toEqual([]);
   });
 });

@@ -238,10 +238,29 @@ export class PhotoService {
     return photoView((await this.deps.photos.seen(row.id)) ?? row);
   }
 
-  /** Removes the photo files of a class's lessons (the rows go with the class by cascade). */
-  async removeClassFiles(classId: string): Promise<void> {
-    for (const lessonId of await this.deps.photos.lessonsOf(classId)) {
-      await rm(join(this.deps.root, lessonId), { recursive: true, force: true });
+  /**
+   * Removes the photos past their class's retention (the same days as its recordings: students'
+   * work is student data), file first, then the row; returns how many went.
+   */
+  async runRetention(now = new Date()): Promise<number> {
+    let removed = 0;
+    for (;;) {
+      const expired = await this.deps.photos.expired(now, 500);
+      if (expired.length === 0) break;
+      const gone: string[] = [];
+      for (const r of expired) {
+        try {
+          await rm(join(this.deps.root, r.lessonId, `${r.id}.${EXT[r.mime]}`), { force: true });
+          gone.push(r.id);
+        } catch (e) {
+          this.deps.logger.warn({ err: e, photo: r.id }, 'expired photo not removed');
+        }
+      }
+      await this.deps.photos.removeMany(gone);
+      removed += gone.length;
+      if (gone.length < expired.length) break;
     }
+    if (removed) this.deps.logger.info({ removed }, 'retention: expired photos removed');
+    return removed;
   }
 }

@@ -3,9 +3,10 @@
  * row of each upload (the file itself lives under `<dataDir>/photos/<lessonId>/`), what its
  * sender already sent in the lesson (for the per-student limits), the description an AI
  * provider gave it, and when the teacher saw it. Rows go with their lesson and class (ON DELETE
- * CASCADE).
+ * CASCADE), and are removed with their file once past the class's retention.
  */
-import { and, asc, count, desc, eq, isNull } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { classes } from './schema.ts';
 import { photos } from './schema-ai.ts';
 import { guard, isUuid, type Db } from './sql.ts';
 
@@ -86,15 +87,25 @@ export class DrizzlePhotoRepo {
     });
   }
 
-  /** The lesson ids that have photos in a class (to remove their folders with the class). */
-  async lessonsOf(classId: string): Promise<string[]> {
-    if (!isUuid(classId)) return [];
+  /** Photos past their class's retention (`created_at + retention_days < now`), oldest first. */
+  expired(now: Date, limit = 1000): Promise<PhotoRow[]> {
     return guard(async () => {
       const rows = await this.#db
-        .selectDistinct({ lessonId: photos.lessonId })
+        .select({ photo: photos })
         .from(photos)
-        .where(eq(photos.classId, classId));
-      return rows.map((r) => r.lessonId);
+        .innerJoin(classes, eq(classes.id, photos.classId))
+        .where(sql`${photos.createdAt} + make_interval(days => ${classes.retentionDays}) < ${now}`)
+        .orderBy(asc(photos.createdAt))
+        .limit(limit);
+      return rows.map((r) => r.photo);
+    });
+  }
+
+  /** Deletes rows (expired ones). */
+  removeMany(ids: string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return guard(async () => {
+      await this.#db.delete(photos).where(inArray(photos.id, ids));
     });
   }
 }
