@@ -17,6 +17,9 @@ const CONNECT_TIMEOUT_MS = 10000; // 201 received but ICE/DTLS never connects �
 // session (the server holds viewers 30 s for a publisher that drops and returns); only after
 // STALL_MS does it start a new session.
 const PAUSE_MS = 3000;
+// …but only while the server still talks (a sender report at least this recently): a node that
+// went silent is not a paused teacher, SILENT_MS decides it is gone.
+const PAUSE_HEARD_MS = 2000;
 // Nothing at all from the server — no RTP and no sender report (sent every second even while
 // the teacher's stream pauses) — this long: the node is gone (a sub that died): new session.
 const SILENT_MS = 2500;
@@ -379,6 +382,7 @@ export class WhepPlayer {
       s.connected &&
       this.#everLive &&
       now - s.lastProgressAt > PAUSE_MS &&
+      now - s.lastHeardAt <= PAUSE_HEARD_MS &&
       this.monitor.state === 'live'
     ) {
       this.#set('waiting', 'paused');
