@@ -45,6 +45,14 @@ describe('config', () => {
     expect(() => loadConfig({ env: { AIRCLASS_HTTP_PROT: '1' } })).toThrow(/AIRCLASS_HTTP_PROT/);
   });
 
+  it('lets through the variables that are read elsewhere: the master key, the admin password', () => {
+    // Regression: the documented AIRCLASS_SECRET_KEY stopped the start as an unknown variable.
+    const c = loadConfig({
+      env: { AIRCLASS_SECRET_KEY: 'a'.repeat(44), AIRCLASS_ADMIN_PASSWORD: 'x', AIRCLASS_CONFIG: '' },
+    });
+    expect(JSON.stringify(c)).not.toContain('a'.repeat(44));
+  });
+
   it('names a bad value', () => {
     expect(() => loadConfig({ env: { AIRCLASS_HTTP_PORT: 'eighty' } })).toThrow(
       /httpPort.*AIRCLASS_HTTP_PORT/,

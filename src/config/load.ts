@@ -7,7 +7,13 @@ import { DEFAULTS } from './defaults.ts';
 import { ConfigSchema, type Config } from './schema.ts';
 
 /** Environment variables with the AIRCLASS_ prefix that are not configuration keys. */
-const NON_CONFIG_ENV = new Set(['AIRCLASS_CONFIG', 'AIRCLASS_ADMIN_PASSWORD']);
+/** AIRCLASS_* variables that are not configuration keys (read where they are used). */
+export const NON_CONFIG_ENV: ReadonlySet<string> = new Set([
+  'AIRCLASS_CONFIG',
+  'AIRCLASS_ADMIN_PASSWORD',
+  // The AI keys' master key (src/control/ai/secret-box.ts); kept out of the config object.
+  'AIRCLASS_SECRET_KEY',
+]);
 
 /**
  * Conventional environment variables without the AIRCLASS_ prefix, read as configuration keys.
