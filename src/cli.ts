@@ -17,6 +17,8 @@ Commands:
   cluster   A main and N subs as child processes on this machine (port offsets 0, 1 … N)
   node-token  Print a node token a sub uses to join this main (--name sub-1)
   cert      Make the local CA and HTTPS certificate if missing; print paths, fingerprint, names
+  turn-config  Print a coturn turnserver.conf for this node (TURN for students whose UDP is blocked)
+  doctor    Check this machine for a node: ports, UDP, ffmpeg, OCR, disk, database, Redis, clock, TLS
 
 Options for start:
   --data-dir DIR       Where keys and data live (default ./data)
@@ -44,8 +46,15 @@ Options for node-token:
   --ttl 365d           (default 365d)
   --data-dir DIR       The main's data dir
 
+Options for doctor:      --data-dir, --port-offset, --config as for start (exit code 1 when a check fails)
+
 Options for cert:
   --data-dir DIR       (the certificate lives in DIR/tls/)
+
+Options for turn-config:
+  --turn-host HOST     The TURN server's name or address as students reach it (default this node's)
+  --turn-port N        Its listening port, TCP and UDP (default 3478)
+  --config, --data-dir as for start (turnSecret is read from there; made when empty)
 
 Options for token:
   --role student|teacher|monitor|admin   (default student)
@@ -94,6 +103,31 @@ async function cert(values: Record<string, unknown>): Promise<void> {
       .filter(Boolean)
       .join('\n') + '\n',
   );
+}
+
+/** `airclass doctor`: one line per check (OK / WARN / FAIL / SKIP); exit code 1 on a FAIL. */
+async function doctor(values: Record<string, unknown>): Promise<void> {
+  const cfg = config(values);
+  const { runDoctor, formatReport } = await import('./doctor.ts');
+  const results = await runDoctor(cfg);
+  process.stdout.write(formatReport(results));
+  // Exit now: a check that ran out of time may still hold a socket open.
+  process.exit(results.some((r) => r.verdict === 'FAIL') ? 1 : 0);
+}
+
+/** `airclass turn-config`: a coturn turnserver.conf matching turnSecret (made when empty). */
+async function turnConfig(values: Record<string, unknown>): Promise<void> {
+  const cfg = config(values);
+  const { turnserverConf, defaultTurnHost } = await import('./control/turn/turnserver-conf.ts');
+  const port = values['turn-port'] === undefined ? 3478 : Number(values['turn-port']);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) fail('--turn-port must be a port number');
+  const turnHost = String(values['turn-host'] ?? defaultTurnHost(cfg));
+  const conf = turnserverConf({ cfg, turnHost, port });
+  process.stdout.write(conf.text);
+  if (conf.generated)
+    process.stderr.write(
+      'airclass: a new TURN secret was made; put the turnUrls/turnSecret lines from the top of this file in airclass.yaml\n',
+    );
 }
 
 async function token(values: Record<string, unknown>): Promise<void> {
@@ -268,6 +302,8 @@ export async function main(argv: string[]): Promise<void> {
         discover: { type: 'string' },
         mdns: { type: 'boolean' },
         subs: { type: 'string' },
+        'turn-host': { type: 'string' },
+        'turn-port': { type: 'string' },
         // Set by `airclass cluster` on its children: stop when the supervisor is gone.
         supervised: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -286,6 +322,8 @@ export async function main(argv: string[]): Promise<void> {
     else if (cmd === 'token') await token(parsed.values);
     else if (cmd === 'node-token') await nodeToken(parsed.values);
     else if (cmd === 'cert') await cert(parsed.values);
+    else if (cmd === 'turn-config') await turnConfig(parsed.values);
+    else if (cmd === 'doctor') await doctor(parsed.values);
     else if (cmd === 'sub') await sub(parsed.values);
     else if (cmd === 'cluster') await cluster(parsed.values);
     else fail(`unknown command "${cmd}"\n\n${USAGE}`);

@@ -62,6 +62,9 @@ export async function runCluster(
         '--port-offset',
         String(base + i),
         ...(opts.capacity ? ['--capacity', String(opts.capacity)] : []),
+        // The same data dir: each sub keeps its HTTPS certificate in <dataDir>/tls/node-<name>/.
+        '--data-dir',
+        cfg.dataDir,
         ...(opts.configFile ? ['--config', opts.configFile] : []),
       ],
       // A node token per sub, made with the main's key (the same data dir); through the
@@ -108,7 +111,15 @@ export async function runCluster(
     `[${'cluster'.padEnd(width)}] main ${main} and ${opts.subs} sub(s) on HTTP ${children
       .slice(1)
       .map((_, i) => ports(cfg).http + i + 1)
-      .join(', ')}; Ctrl-C stops them all`,
+      .join(', ')}${
+      // HTTPS shifts with each port offset too (sub n: httpsPort+n, its certificate from the main's CA).
+      cfg.https && ports(cfg).https
+        ? ` and HTTPS ${children
+            .slice(1)
+            .map((_, i) => ports(cfg).https + i + 1)
+            .join(', ')}`
+        : ''
+    }; Ctrl-C stops them all`,
   );
 
   let stopped: Promise<void> | undefined;

@@ -33,6 +33,8 @@ import { Cluster, cpuMeter } from './control/cluster/cluster.ts';
 import { MemoryNodeRegistry, RedisNodeRegistry } from './control/cluster/node-registry.ts';
 import { AirError, isAirError } from './shared/errors.ts';
 import { WhepServer } from './media/servers/webrtc/whep-server.ts';
+import { WhipServer } from './media/servers/webrtc/whip-server.ts';
+import { whipPublishAuthorizer } from './control/http/routes/whip.ts';
 import { StreamRegistry } from './media/stream/registry.ts';
 import { AudioManager } from './media/transcode/audio-manager.ts';
 import { locateFfmpeg } from './media/transcode/ffmpeg-locate.ts';
@@ -48,6 +50,7 @@ import { BuiltinProvider } from './control/ai/builtin-provider.ts';
 import { TesseractReader } from './control/ai/builtin/ocr.ts';
 import { SlideWatcher } from './control/ai/slide-watcher.ts';
 import { SlideService } from './control/ai/slide-service.ts';
+import { turnFromConfig } from './control/turn/credentials.ts';
 import { loadMasterKey } from './control/ai/secret-box.ts';
 import { DrizzleQuizRepo } from './control/store/quiz-repo.ts';
 import { Recorder } from './media/recording/recorder.ts';
@@ -55,6 +58,10 @@ import { repairRecordings } from './media/recording/repair.ts';
 import { LiveHls } from './media/recording/live-hls.ts';
 import { redactUrl, type Logger } from './shared/logger.ts';
 import { closeHttps, httpsIdentity, listenHttps } from './control/tls/https-listener.ts';
+import { createMetrics } from './control/metrics/metrics.ts';
+import { watchMedia } from './control/metrics/media.ts';
+import { watchStore } from './control/metrics/control.ts';
+import { signNodeCsr } from './control/tls/node-cert.ts';
 
 /** A running AirClass node (`airclass start`). */
 export interface RunningNode {
@@ -186,6 +193,10 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
         logger,
       }));
     stack.push('store', store, () => store.close());
+    // Prometheus metrics: this node's own registry (never prom-client's global one), at /metrics.
+    const metrics = createMetrics();
+    stack.push('metrics', metrics, () => metrics.close());
+    watchStore(metrics, store);
     // HTTP closes after the class channel (whose sockets record their departures first).
     stack.push('http', null, () => http?.close());
     stack.push('https', null, () => closeHttps(httpsServer));
@@ -285,7 +296,29 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
 
     const whep = createWhepServer(cfg, registry, logger);
     stack.push('whep', whep, () => whep.close());
+    // WHIP ingest (the console's "share screen"): werift, one UDP port per publisher.
+    if ((cfg.whipPortMin || cfg.whipPortMax) && !(cfg.whipPortMin > 0 && cfg.whipPortMax > cfg.whipPortMin)) {
+      throw new AirError('CONFIG_INVALID', 'whipPortMax must be above whipPortMin (or both 0).');
+    }
+    const whip = new WhipServer({
+      registry,
+      logger: logger.child({ part: 'whip' }),
+      ...(cfg.whipPortMin
+        ? {
+            portRange: [cfg.whipPortMin + cfg.portOffset, cfg.whipPortMax + cfg.portOffset] as [
+              number,
+              number,
+            ],
+          }
+        : {}),
+      announcedAddresses: [
+        ...new Set([...cfg.webrtcAnnouncedAddresses, ...(cfg.webrtcAnnounceLoopback ? ['127.0.0.1'] : [])]),
+      ],
+      iceServers: cfg.iceServers,
+    });
+    stack.push('whip', whip, () => whip.close());
     await whep.start();
+    watchMedia(metrics, { node: 'main', registry, whep, audio });
     const watch = new StreamWatch({ registry, events, viewers: (path) => whep.viewers(path) });
     stack.push('stream watch', watch, () => watch.close());
 
@@ -352,6 +385,12 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
     });
     stack.push('photos', photos, () => photos.flush());
     classroom.api.photos = { photos, maxBytes: cfg.photoMaxBytes };
+    // TURN (turnUrls + turnSecret): every viewer gets its own time-limited credential.
+    const turn = turnFromConfig(cfg);
+    classroom.api.iceServersFor = (viewer, classId) => [
+      ...cfg.iceServers,
+      ...(turn?.forViewer(viewer, classId) ?? []),
+    ];
     // Slides: the live picture of a running lesson, kept when it changed, its text read.
     const slideFfmpeg = ffmpeg.ok ? ffmpeg : await locateFfmpeg({ path: cfg.ffmpegPath || undefined });
     const slideWatcher = new SlideWatcher({
@@ -429,15 +468,47 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       logger,
       heartbeatMs: cfg.clusterHeartbeatMs,
       mainHasRoom: () => whep.viewers() < cfg.maxViewers,
-      mainWhepUrl: (path) => `${httpUrl}/${path}/whep`,
+      // A page on plain http keeps http URLs; one on https gets https ones.
+      mainWhepUrl: (path, secure) => `${secure || !tls ? httpUrl : plainUrl}/${path}/whep`,
     });
     stack.push('cluster', cluster, () => cluster.close());
+    classroom.api.system = {
+      name: cfg.nodeName || 'main',
+      publicHost: host,
+      publicUrl: httpUrl,
+      ports: {
+        http: p.http,
+        https: tls ? p.https : null,
+        rtmp: p.rtmp,
+        rtsp: p.rtsp,
+        webrtcUdp: p.webrtcUdp,
+        webrtcUdpMux: cfg.webrtcUdpMux,
+        webrtcPortMin: p.webrtcMin,
+        webrtcPortMax: p.webrtcMax,
+      },
+      redis: Boolean(cfg.redisUrl),
+      ffmpegVersion: () => (ffmpeg.ok ? ffmpeg.version : slideFfmpeg.ok ? slideFfmpeg.version : undefined),
+      store,
+    };
     const startedAt = Date.now();
     const cpu = cpuMeter();
     classroom.api.cluster = {
       cluster,
       rtspUrl: `rtsp://${host}:${p.rtsp}`,
       assignRateLimit: cfg.assignRateLimit,
+      // Subs' HTTPS certificates from the local CA (one CA for the school); none with tlsCert.
+      ...(tls?.ca
+        ? {
+            signNodeCsr: (nodeId: string, csr: string) =>
+              signNodeCsr({
+                dataDir: cfg.dataDir,
+                nodeId,
+                csr,
+                // Subs' host names must be LAN-only ones or in this main's domain.
+                domains: [host, ...(cfg.publicUrl ? [new URL(cfg.publicUrl).hostname] : [])],
+              }),
+          }
+        : {}),
       self: () => ({
         id: 'main',
         name: 'main',
@@ -455,13 +526,14 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
 
     const local: ClassMedia = {
       stopPath: (path, reason) => {
-        const kicked = rtmp.kick(path, undefined, reason);
+        const kicked = rtmp.kick(path, undefined, reason) + whip.closePath(path, undefined, reason);
         const stopped = registry.stop(path);
         const closed = whep.closePath(path, undefined, reason);
         if (kicked || stopped || closed) mediaLog.info({ path, reason, kicked, closed }, 'path stopped');
       },
       kickPublisher: (path, auth, reason) => {
-        if (rtmp.kick(path, auth, reason)) mediaLog.info({ path, reason }, 'publisher disconnected');
+        if (rtmp.kick(path, auth, reason) + whip.closePath(path, auth, reason))
+          mediaLog.info({ path, reason }, 'publisher disconnected');
       },
       closeViewers: (path, filter) => {
         whep.closePath(path, filter?.owner, 'closed by the teacher');
@@ -482,6 +554,7 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       tokens,
       jwks: () => tokens.jwksDocument(),
       iceServers: cfg.iceServers,
+      ...(turn ? { turnFor: (viewer: string, classId: string) => turn.forViewer(viewer, classId) } : {}),
       rateLimit: cfg.whepRateLimit,
       audio: () => audio.status(),
       ready: () => ready,
@@ -502,7 +575,9 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       startedAt: Date.now(),
       api: classroom.api,
       ws: channel.routes,
+      metrics: { metrics, access: { allow: cfg.metricsAllow, token: cfg.metricsToken } },
       ...(tls ? { tls: { ca: tls.ca, httpsPort: p.https, redirect: cfg.httpRedirect } } : {}),
+      whip: { whip, authorizePublish: whipPublishAuthorizer(classroom.publishAuthorizer) },
       liveHls: {
         hls: liveHls,
         rateLimit: cfg.hlsRateLimit,
@@ -524,7 +599,7 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       banner: () =>
         node.banner() +
         (tls
-          ? `\n  HTTPS       ${httpUrl}   (plain HTTP still at ${plainUrl})` +
+          ? `\n  Plain HTTP  ${plainUrl}   (the same pages; devices fetch the CA here)` +
             (tls.ca ? `\n  Trust       ${plainUrl}/tls   (local CA, SHA-256 ${tls.ca.fingerprint})` : '')
           : ''),
       classroom,
@@ -625,13 +700,14 @@ function running(
     banner: () =>
       [
         'AirClass is running.',
-        `  HTTP        ${urls.http}   (health: ${urls.http}/health)`,
+        `  ${urls.http.startsWith('https:') ? 'HTTPS' : 'HTTP '}       ${urls.http}   (health: ${urls.http}/health)`,
         `  Sign in     ${urls.http}/login   (admin: ${cfg.adminEmail}; API docs: ${urls.http}/docs)`,
         `  Join        ${urls.http}/join   (students: class code and name)`,
         `  RTMP        server ${urls.rtmp}   stream key: the class's key (POST /api/classes)`,
         `              or ${urls.rtmp}/<name>?token=<publish token>`,
         `  Watch page  ${urls.watch}`,
         `  WHEP        ${urls.http}/live/<name>/whep`,
+        `  WHIP        ${urls.http}/live/<name>/whip   (Bearer: the class's stream key or a publish token)`,
         `  Tokens      npm run airclass -- token --role teacher --path live/<name> --action publish${dataDirArg}`,
         `              npm run airclass -- token --role student --path live/<name> --action read${dataDirArg}`,
         `  Audio       ${audio.status().available ? 'AAC → Opus via ffmpeg' : `off (${audio.status().reason})`}`,

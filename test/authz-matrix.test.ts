@@ -57,6 +57,8 @@ const ROWS: Row[] = [
   { route: 'GET /', expect: all(200) },
   { route: 'GET /health', expect: all(200) },
   { route: 'GET /ready', expect: all(200) },
+  // Prometheus: open to loopback (inject() calls from 127.0.0.1); see test/metrics.test.ts.
+  { route: 'GET /metrics', expect: all(200) },
   { route: 'GET /.well-known/jwks.json', expect: all(200) },
   { route: 'GET /web/*', expect: all(200), req: () => ({ url: '/web/join/index.html' }) },
   { route: 'GET /watch/:app/:name', expect: all(200) },
@@ -77,6 +79,13 @@ const ROWS: Row[] = [
   { route: 'POST /:app/:name/whep', expect: media(409), req: () => sdp },
   { route: 'PATCH /:app/:name/whep/:id', expect: media(404), req: () => frag },
   { route: 'DELETE /:app/:name/whep/:id', expect: media(404) },
+  // WHIP (publish: a media token with `publish` on the path, or the class's stream key; account
+  // sessions and read tokens are refused). PATCH/DELETE take the credential of their POST.
+  { route: 'OPTIONS /:app/:name/whip', expect: all(204) },
+  { route: 'OPTIONS /:app/:name/whip/:id', expect: all(204) },
+  { route: 'POST /:app/:name/whip', expect: [401, 401, 401, 401, 403, 403, 403, 403], req: () => sdp },
+  { route: 'PATCH /:app/:name/whip/:id', expect: [401, 404, 404, 404, 404, 404, 404, 404], req: () => frag },
+  { route: 'DELETE /:app/:name/whip/:id', expect: [401, 404, 404, 404, 404, 404, 404, 404] },
   // Accounts.
   {
     route: 'POST /api/auth/login',
@@ -177,6 +186,11 @@ const ROWS: Row[] = [
     expect: all(401),
     req: () => ({ payload: { viewers: 0, cpu: 0, paths: [] } }),
   },
+  {
+    route: 'POST /api/cluster/nodes/:id/certificate',
+    expect: all(401),
+    req: () => ({ payload: { csr: '-----BEGIN CERTIFICATE REQUEST-----' } }),
+  },
   { route: 'DELETE /api/cluster/nodes/:id', expect: all(401) },
   { route: 'GET /api/cluster/nodes', expect: signedIn(200, 403, 403, 403, 403, 403, 403) },
   {
@@ -249,6 +263,8 @@ const ROWS: Row[] = [
   { route: 'GET /api/lessons/:id/slides', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
   { route: 'GET /api/slides/:id/image', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
   { route: 'POST /api/slides/:id/draft', expect: signedIn(404, 404, 404, 404, 404, 404, 404) },
+  // The node's addresses, versions and ports: the admin's.
+  { route: 'GET /api/system', expect: signedIn(200, 403, 403, 403, 403, 403, 403) },
 ];
 
 describe('authorization matrix', () => {

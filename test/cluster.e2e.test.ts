@@ -479,7 +479,10 @@ describe('a main and three subs', () => {
       `Chromium student moved from ${victim.name} in ${elapsed} ms; states seen: ${[...states].join(', ')}`,
     );
     expect(after.marker, 'the page was not reloaded').toBe(42);
-    expect([...states].filter((st) => st !== 'live' && st !== 'reconnecting'), 'states the student saw').toEqual([]);
+    expect(
+      [...states].filter((st) => st !== 'live' && st !== 'reconnecting'),
+      'states the student saw',
+    ).toEqual([]);
     expect(elapsed, 'played again on another node within 10 s').toBeLessThanOrEqual(10_000);
   }, 60_000);
 

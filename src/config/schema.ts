@@ -28,10 +28,14 @@ export const ConfigSchema = Type.Object(
     publicHost: Type.String(),
     /** Shifts every port (HTTP, RTMP, RTSP, WebRTC UDP range). */
     portOffset: Type.Integer({ minimum: 0, maximum: 20000 }),
+    /** HTTP port (pages, API, WebSocket, WHEP, /metrics); shifted by portOffset. */
     httpPort: Port,
     /** HTTPS port (the same app as HTTP, with TLS; WebSocket as WSS); shifted by portOffset; 0 = any. */
     httpsPort: Port,
-    /** Serve HTTPS too, with tlsCert/tlsKey or else the local CA's certificate (`<dataDir>/tls/`). */
+    /**
+     * Serve HTTPS too, with tlsCert/tlsKey or else the local CA's certificate (`<dataDir>/tls/`);
+     * a sub node without tlsCert gets its certificate from the main's local CA.
+     */
     https: Type.Boolean(),
     /** PEM certificate (chain) of a real certificate for HTTPS; empty = the local CA's. */
     tlsCert: Type.String(),
@@ -42,7 +46,9 @@ export const ConfigSchema = Type.Object(
      * /ready and /metrics (a device must fetch the CA before it trusts HTTPS).
      */
     httpRedirect: Type.Boolean(),
+    /** RTMP ingest port (teachers' apps, OBS, ffmpeg publish here); shifted by portOffset. */
     rtmpPort: Port,
+    /** RTSP port sub nodes (and VLC, ffplay) read streams from; shifted by portOffset; 0 = any. */
     rtspPort: Port,
     /** The one UDP port all WebRTC viewers share (ICE UDP mux), like MediaMTX's 8189; 0 = any free port. */
     webrtcUdpPort: Type.Integer({ minimum: 0, maximum: 65535 }),
@@ -50,6 +56,7 @@ export const ConfigSchema = Type.Object(
     webrtcUdpMux: Type.Boolean(),
     /** WebRTC UDP port range, used only with webrtcUdpMux: false. */
     webrtcPortMin: Port,
+    /** Last port of the WebRTC UDP range (webrtcPortMin…webrtcPortMax), with webrtcUdpMux: false. */
     webrtcPortMax: Port,
     /** Address the WebRTC UDP socket binds to; empty = all interfaces. */
     webrtcBindAddress: Type.String(),
@@ -59,8 +66,26 @@ export const ConfigSchema = Type.Object(
     webrtcAnnouncedAddresses: Type.Array(Type.String({ minLength: 1 })),
     /** Announce 127.0.0.1 as a candidate too (browsers on this machine). */
     webrtcAnnounceLoopback: Type.Boolean(),
+    /**
+     * UDP ports of WHIP publishers (browser screen sharing), one port each, shifted by portOffset;
+     * both 0 = any free port. Open this range in a firewall between teachers and the server.
+     */
+    whipPortMin: Port,
+    /** Last UDP port of WHIP publishers (whipPortMin…whipPortMax); shifted by portOffset. */
+    whipPortMax: Port,
     /** STUN/TURN servers given to browsers (Link rel="ice-server") and used by the server. */
     iceServers: Type.Array(IceServer),
+    /**
+     * TURN servers every viewer gets a time-limited credential for (coturn `use-auth-secret`),
+     * e.g. ["turn:turn.school.kr:3478?transport=udp", "turn:turn.school.kr:3478?transport=tcp"]:
+     * students whose network cannot reach this node's UDP port relay through them. Empty = none.
+     * `airclass turn-config` prints a matching turnserver.conf.
+     */
+    turnUrls: Type.Array(Type.String({ pattern: '^turns?:[^\\s]+$' })),
+    /** The TURN server's `static-auth-secret`, shared with it; a secret, never logged or returned. */
+    turnSecret: Type.String(),
+    /** Lifetime of a viewer's TURN credential (longer than a lesson: a relay dies when it expires). */
+    turnTtl: Ttl,
     /** Most WebRTC viewers this node serves at once (503 past it). */
     maxViewers: Type.Integer({ minimum: 1 }),
     /** Most concurrent ICE/DTLS set-ups; further joins wait in the join queue. */
@@ -69,28 +94,29 @@ export const ConfigSchema = Type.Object(
     joinQueueSize: Type.Integer({ minimum: 0 }),
     /** Longest wait in the join queue, ms; then 503 with Retry-After. */
     joinQueueWaitMs: Type.Integer({ minimum: 100 }),
-    /** Pending (queued or setting up) viewer sessions of one token. */
+    /** Pending (queued or setting up) viewer sessions of one token (503 past it): one student cannot hold the slots others need. */
     maxPendingPerToken: Type.Integer({ minimum: 1 }),
     /** Pending viewer sessions from one address (a school's NAT puts a classroom behind one). */
     maxPendingPerAddress: Type.Integer({ minimum: 1 }),
     /** Most RTMP connections at once. */
     rtmpMaxConnections: Type.Integer({ minimum: 1 }),
-    /** RTMP connections not (yet) publishing, from one address. */
+    /** RTMP connections not (yet) publishing (handshake, connect, token check), from one address; before its publish is authorised a connection may send messages of at most 64 KiB. */
     rtmpMaxPendingPerAddress: Type.Integer({ minimum: 1 }),
     /** RTMP connections not (yet) publishing, in all (the rest stays for publishers). */
     rtmpMaxPending: Type.Integer({ minimum: 1 }),
-    /** Largest RTMP message accepted, bytes. */
+    /** Largest RTMP message accepted, bytes; a larger one closes that connection (RTMP_TOO_LARGE). */
     rtmpMaxMessageSize: Type.Integer({ minimum: 65536 }),
     /** How long viewers wait for a dropped publisher to return, ms. */
     reconnectGraceMs: Type.Integer({ minimum: 0 }),
     /** Largest HTTP body accepted, bytes. */
     httpBodyLimit: Type.Integer({ minimum: 1024 }),
-    /** Requests per minute per address on the WHEP endpoints. */
+    /** Requests per minute per address on the WHEP endpoints (a waiting page polls every 2 s; a whole school behind one NAT address shares this). */
     whepRateLimit: Type.Integer({ minimum: 1 }),
     /** Explicit ffmpeg binary; empty = system ffmpeg, else the npm-shipped one. */
     ffmpegPath: Type.String(),
     /** Turn the AAC → Opus transcoder off (video only for browsers). */
     audioTranscode: Type.Boolean(),
+    /** Log level of the node's JSON log on stderr (pino). */
     logLevel: Type.Union([
       Type.Literal('fatal'),
       Type.Literal('error'),
@@ -120,7 +146,7 @@ export const ConfigSchema = Type.Object(
     studentTokenTtl: Ttl,
     /** Lifetime of a monitor share link. */
     monitorLinkTtl: Ttl,
-    /** Join attempts per minute per address (429 with Retry-After past it). */
+    /** Join attempts per minute per address (429 with Retry-After past it; raise it for a whole school behind one NAT address). */
     joinRateLimit: Type.Integer({ minimum: 1 }),
     /** Sign-in attempts per minute per address (429 with Retry-After past it). */
     loginRateLimit: Type.Integer({ minimum: 1 }),
@@ -149,7 +175,7 @@ export const ConfigSchema = Type.Object(
      * token checked again (closed once revoked, expired, its account disabled or its lesson over).
      */
     wsHeartbeatMs: Type.Integer({ minimum: 200, maximum: 300000 }),
-    /** Most open WebSockets per client address (429 TOO_MANY_SOCKETS before the upgrade past it). */
+    /** Most open WebSockets per client address (429 TOO_MANY_SOCKETS before the upgrade past it); one token holds at most 3, a 4th replaces the oldest. */
     wsMaxSocketsPerAddress: Type.Integer({ minimum: 1 }),
     /**
      * After a lesson ends, a publish with the class's stream key does not start the next lesson
@@ -158,6 +184,16 @@ export const ConfigSchema = Type.Object(
     lessonRestartCooldownMs: Type.Integer({ minimum: 0 }),
     /** Longest an HTTP request may take to arrive in full, ms (408 past it; 0 = no limit). */
     httpRequestTimeoutMs: Type.Integer({ minimum: 0 }),
+    /**
+     * Addresses (IPs or CIDRs, e.g. "10.0.0.5", "10.1.0.0/16", "fd00::/8") that may read
+     * /metrics without a token, besides loopback. Empty = loopback only.
+     */
+    metricsAllow: Type.Array(Type.String({ minLength: 1 })),
+    /**
+     * Bearer token that lets any other address read /metrics (`Authorization: Bearer …`);
+     * empty = no token accepted. A secret, never logged.
+     */
+    metricsToken: Type.String(),
     /** Sub: the main node's HTTP base URL (registration, JWKS, assignment), e.g. http://10.0.0.2:8000. */
     mainUrl: Type.Union([Type.Literal(''), Type.String({ pattern: '^https?://[^\\s]+$' })]),
     /** Sub: this node's name and id in the cluster (default sub-<port offset>). */
@@ -174,9 +210,9 @@ export const ConfigSchema = Type.Object(
     assignRateLimit: Type.Integer({ minimum: 1 }),
     /** Record every lesson to HLS on disk (the node that ingests). */
     record: Type.Boolean(),
-    /** Where recordings are written; empty = <dataDir>/recordings. */
+    /** Where recordings are written, one folder each (index.m3u8, init-0.mp4, seg-00001.m4s…, recording.json); empty = <dataDir>/recordings. */
     recordingsDir: Type.String(),
-    /** Free disk space a recording needs to start and keeps while it runs, MiB. */
+    /** Free disk space a recording needs to start and keeps while it runs, MiB; below it the recording stops (DISK_FULL), the lesson goes on. */
     recordMinFreeMb: Type.Integer({ minimum: 0 }),
     /** Recording segment length, ms (segments are cut at keyframes: 2–4 s with a 2-s GOP). */
     recordSegmentMs: Type.Integer({ minimum: 500, maximum: 10_000 }),

@@ -7,6 +7,10 @@ export const ERRORS = {
   VALIDATION: { status: 400, message: 'The request does not match its schema.' },
   INVALID_JSON: { status: 400, message: 'The body is not valid JSON.' },
   BAD_SDP: { status: 400, message: 'The SDP offer is malformed or offers no usable codec.' },
+  CODEC_UNSUPPORTED: {
+    status: 406,
+    message: 'The offer has no codec this server takes (video: H.264 packetization-mode=1; audio: Opus).',
+  },
   BAD_CANDIDATE: { status: 400, message: 'The trickle ICE fragment holds a malformed candidate.' },
   UNSUPPORTED_TRANSPORT: { status: 461, message: 'Use RTP over TCP (interleaved) with this server.' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'Unsupported content type.' },
@@ -54,6 +58,11 @@ export const ERRORS = {
   STREAM_NOT_LIVE: { status: 409, message: 'Nothing is published on this path yet.' },
   PATH_BUSY: { status: 409, message: 'Another publisher is already live on this path.' },
   CONFLICT: { status: 409, message: 'The request conflicts with the current state.' },
+  CSR_INVALID: { status: 400, message: 'The certificate request is malformed or names what it may not.' },
+  LOCAL_CA_UNAVAILABLE: {
+    status: 409,
+    message: 'This main has no local CA (HTTPS off, or a real certificate): it signs no node certificates.',
+  },
   ETAG_MISMATCH: { status: 412, message: 'The ETag does not match the session.' },
   RATE_LIMITED: { status: 429, message: 'Too many requests.' },
   CAPACITY: { status: 503, message: 'The server is at capacity.' },

@@ -13,8 +13,8 @@ export interface ClusterOptions {
   logger: Logger;
   /** Whether the main can take one more viewer itself. */
   mainHasRoom: () => boolean;
-  /** The main's own WHEP URL of a path. */
-  mainWhepUrl: (path: string) => string;
+  /** The main's own WHEP URL of a path (`secure`: for a page on https). */
+  mainWhepUrl: (path: string, secure: boolean) => string;
   /** Heartbeat interval asked of subs, ms. */
   heartbeatMs: number;
   /** Time a probe of a reported sub may take, ms (default 1500). */
@@ -44,6 +44,8 @@ export interface ClusterNodeRow {
   role: 'main' | 'sub';
   state: 'alive' | 'dead';
   httpUrl: string;
+  /** A sub's HTTPS URL, when it serves HTTPS. */
+  httpsUrl?: string;
   capacity: number;
   viewers: number;
   cpu: number;
@@ -112,10 +114,12 @@ export class Cluster {
   /**
    * Assigns a student (`key`, the participant id) to a node for `path`. `failed` names the node
    * the player just lost: it is probed, and marked dead when it does not answer. CAPACITY (503,
-   * Retry-After) when every node is full.
+   * Retry-After) when every node is full. `secure`: the player's page is on https, so only
+   * subs serving HTTPS are candidates and the URL is their https one (no mixed content).
    */
-  async assign(key: string, path: string, failed?: string): Promise<AssignedEndpoint> {
+  async assign(key: string, path: string, failed?: string, secure = false): Promise<AssignedEndpoint> {
     let nodes = await this.registry.list();
+    if (secure) nodes = nodes.filter((n) => n.httpsUrl);
     const exclude = new Set<string>();
     if (failed && failed !== MAIN_NODE) {
       const n = nodes.find((x) => x.id === failed);
@@ -124,6 +128,7 @@ export class Cluster {
         await this.registry.markDead(n.id);
         this.book.forgetNode(n.id);
         nodes = await this.registry.list();
+        if (secure) nodes = nodes.filter((n) => n.httpsUrl);
       }
       if (n) exclude.add(n.id);
     }
@@ -137,12 +142,13 @@ export class Cluster {
     }
     if (a.kind === 'main') {
       this.book.record(key, MAIN_NODE);
-      return { whepUrl: this.opts.mainWhepUrl(path), node: { id: MAIN_NODE, name: 'main' } };
+      return { whepUrl: this.opts.mainWhepUrl(path, secure), node: { id: MAIN_NODE, name: 'main' } };
     }
     const node = a.node;
     if (mine !== node.id) this.sinceBeat.set(node.id, (this.sinceBeat.get(node.id) ?? 0) + 1);
     this.book.record(key, node.id);
-    return { whepUrl: `${node.httpUrl}/${path}/whep`, node: { id: node.id, name: node.name } };
+    const base = secure && node.httpsUrl ? node.httpsUrl : node.httpUrl;
+    return { whepUrl: `${base}/${path}/whep`, node: { id: node.id, name: node.name } };
   }
 
   /** The operator view: the main first, then the subs by name. */
@@ -173,6 +179,7 @@ export class Cluster {
         role: 'sub',
         state: n.state,
         httpUrl: n.httpUrl,
+        ...(n.httpsUrl ? { httpsUrl: n.httpsUrl } : {}),
         capacity: n.capacity,
         viewers: n.viewers,
         cpu: n.cpu,

@@ -14,6 +14,8 @@ export interface MemberOptions {
   id: string;
   name: string;
   httpUrl: string;
+  /** Its HTTPS base URL, once it serves HTTPS (sent at each registration). */
+  httpsUrl?: () => string | undefined;
   capacity: number;
   load: () => NodeLoad;
   logger: Logger;
@@ -52,10 +54,11 @@ export class ClusterMember {
 
   private async register(): Promise<void> {
     const { id, name, httpUrl, capacity } = this.opts;
+    const httpsUrl = this.opts.httpsUrl?.();
     const res = await this.fetch(`${this.opts.mainUrl}/api/cluster/nodes`, {
       method: 'POST',
       headers: this.headers(),
-      body: JSON.stringify({ id, name, httpUrl, capacity, startedAt: this.startedAt }),
+      body: JSON.stringify({ id, name, httpUrl, httpsUrl, capacity, startedAt: this.startedAt }),
       signal: AbortSignal.timeout(3000),
     });
     if (res.status !== 201) {
@@ -109,6 +112,15 @@ export class ClusterMember {
       this.failures === 0 ? this.heartbeatMs : Math.min(this.heartbeatMs, 500 * 2 ** this.failures);
     this.timer = setTimeout(() => void this.beat(), delay);
     this.timer.unref();
+  }
+
+  /** Registers again now (e.g. it began serving HTTPS); when that fails, the next beat retries. */
+  async announce(): Promise<void> {
+    if (this.closed || !this.registered) return;
+    await this.register().catch((e: unknown) => {
+      this.registered = false;
+      this.log.warn({ err: (e as Error).message }, 'could not update the registration; retrying');
+    });
   }
 
   /** Stops heartbeating and tells the main this node leaves (best effort). */

@@ -24,6 +24,8 @@ export interface NodeRecord extends NodeLoad {
   name: string;
   /** Public base URL, e.g. http://10.0.0.5:8001 */
   httpUrl: string;
+  /** Its HTTPS base URL when it serves HTTPS, e.g. https://10.0.0.5:8444 */
+  httpsUrl?: string;
   rtspUrl?: string;
   /** Viewers it may take. */
   capacity: number;
@@ -137,6 +139,7 @@ function stored(r: Omit<NodeRecord, 'lastSeen'>, lastSeen: number): Stored {
     dead: false,
   };
   if (typeof r.rtspUrl === 'string') s.rtspUrl = r.rtspUrl;
+  if (typeof r.httpsUrl === 'string') s.httpsUrl = r.httpsUrl;
   return s;
 }
 
@@ -158,6 +161,7 @@ function parse(text: string | null, id: string): Stored | undefined {
     typeof o.name !== 'string' ||
     typeof o.httpUrl !== 'string' ||
     (o.rtspUrl !== undefined && typeof o.rtspUrl !== 'string') ||
+    (o.httpsUrl !== undefined && typeof o.httpsUrl !== 'string') ||
     !['capacity', 'startedAt', 'lastSeen', 'viewers', 'cpu'].every(finite) ||
     !Array.isArray(o.paths) ||
     typeof o.dead !== 'boolean'
@@ -184,6 +188,7 @@ function view(s: Stored, t: Timing): NodeView {
     state: dead ? 'dead' : 'alive',
   };
   if (s.rtspUrl !== undefined) v.rtspUrl = s.rtspUrl;
+  if (s.httpsUrl !== undefined) v.httpsUrl = s.httpsUrl;
   return v;
 }
 

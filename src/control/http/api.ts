@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
+import type { IceServerConfig } from '../../media/servers/webrtc/whep-server.ts';
 import type { ScryptParams } from '../auth/passwords.ts';
 import type { MediaAction, MediaClaims, TokenService } from '../auth/tokens.ts';
 import type { ClassAccess } from '../classroom/access.ts';
@@ -24,6 +25,7 @@ import { reportRoutes } from './routes/reports.ts';
 import { aiRoutes } from './routes/ai.ts';
 import { photoRoutes, type PhotoRouteDeps } from './routes/photos.ts';
 import { slideRoutes } from './routes/slides.ts';
+import { systemRoutes, type SystemFacts } from './routes/system.ts';
 import type { SlideService } from '../ai/slide-service.ts';
 import type { AnalysisService } from '../ai/analysis-service.ts';
 import type { AiSettings } from '../ai/ai-settings.ts';
@@ -75,10 +77,17 @@ export interface ApiDeps {
   analysis?: AnalysisService;
   /** AI keys and per-class settings. */
   aiSettings?: AiSettings;
+  /**
+   * ICE servers for one viewer of a class (the join answer): the static iceServers, then TURN
+   * with a time-limited credential (src/control/turn/); absent = none.
+   */
+  iceServersFor?: (viewer: string, classId: string) => IceServerConfig[];
   /** Students' photos of their work; absent = none. */
   photos?: Omit<PhotoRouteDeps, 'authenticator'>;
   /** Slides of lessons (snapshots, their text, quiz drafts); absent = none. */
   slides?: SlideService;
+  /** `GET /api/system` (admin): addresses, versions, uptime, ports; absent = none. */
+  system?: SystemFacts;
 }
 
 /** The recording routes' dependencies out of the API's. */
@@ -127,6 +136,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       }
       if (deps.photos) photoRoutes(api, { ...deps.photos, authenticator: deps.authenticator });
       if (deps.slides) slideRoutes(api, { slides: deps.slides, authenticator: deps.authenticator });
+      if (deps.system) systemRoutes(api, { ...deps.system, authenticator: deps.authenticator });
       if (deps.cluster) {
         const { tokens, authenticator, authorizeMedia } = deps;
         clusterRoutes(api, { ...deps.cluster, tokens, authenticator, authorizeMedia });

@@ -14,7 +14,9 @@ import { statusRoutes, type StatusRouteDeps } from './routes/status.ts';
 import { webRoutes } from './routes/web.ts';
 import { tlsRoutes, type TlsRouteDeps } from './routes/tls.ts';
 import { whepRoutes, type WhepRouteDeps } from './routes/whep.ts';
+import { whipRoutes, type WhipRouteDeps } from './routes/whip.ts';
 import { wsRoutes, type WsRouteDeps } from '../ws/routes.ts';
+import { instrumentHttp, metricsRoutes, type MetricsRouteDeps } from '../metrics/routes.ts';
 
 /** Everything the HTTP app is built from (constructed by the composition root). */
 export interface AppDeps extends StatusRouteDeps, WhepRouteDeps {
@@ -33,6 +35,10 @@ export interface AppDeps extends StatusRouteDeps, WhepRouteDeps {
   liveHls?: LiveHlsRouteDeps;
   /** The local CA's download and install pages, and the HTTP → HTTPS redirect; absent = none. */
   tls?: TlsRouteDeps;
+  /** WHIP ingest (browser screen sharing) at `/<path>/whip`; absent = none. */
+  whip?: Pick<WhipRouteDeps, 'whip' | 'authorizePublish'>;
+  /** Prometheus metrics: every request timed, `GET /metrics`; absent = neither. */
+  metrics?: MetricsRouteDeps;
 }
 
 /** The built pages (`npm run build:web` makes dist/web from web/). */
@@ -77,7 +83,7 @@ function cutSlowBodies(app: FastifyInstance, ms: number): void {
 
 /** What every node's HTTP app has: logging, errors, limits, security headers, SDP bodies. */
 async function baseApp(
-  deps: Pick<AppDeps, 'logger' | 'bodyLimit' | 'requestTimeoutMs'>,
+  deps: Pick<AppDeps, 'logger' | 'bodyLimit' | 'requestTimeoutMs' | 'metrics'>,
 ): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger.child({ part: 'http' }) as FastifyBaseLogger,
@@ -89,6 +95,7 @@ async function baseApp(
     return503OnClosing: true,
   });
   trackRoutes(app);
+  if (deps.metrics) instrumentHttp(app, deps.metrics.metrics);
   installErrorHandler(app);
   if (deps.requestTimeoutMs) cutSlowBodies(app, deps.requestTimeoutMs);
   for (const type of ['application/sdp', 'application/trickle-ice-sdpfrag']) {
@@ -107,8 +114,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.tls) tlsRoutes(app, deps.tls);
   await registerDocs(app, deps.version ?? '0.1.0');
   if (deps.ws) await wsRoutes(app, deps.ws);
+  if (deps.metrics) metricsRoutes(app, deps.metrics);
   statusRoutes(app, deps);
   whepRoutes(app, { ...deps, authorizeMedia: deps.authorizeMedia ?? deps.api.authorizeMedia });
+  if (deps.whip) whipRoutes(app, { ...deps.whip, iceServers: deps.iceServers, rateLimit: deps.rateLimit });
   await registerApi(app, deps.api);
   const rec = recordingDeps(deps.api);
   if (rec) vodRoutes(app, rec);
@@ -120,12 +129,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 /** What a sub node's HTTP app is built from: status and WHEP, no database, no API. */
 export type EdgeAppDeps = StatusRouteDeps &
   WhepRouteDeps &
-  Pick<AppDeps, 'logger' | 'bodyLimit' | 'requestTimeoutMs'>;
+  Pick<AppDeps, 'logger' | 'bodyLimit' | 'requestTimeoutMs' | 'metrics'>;
 
 /** The HTTP app of a sub node: `/health`, `/ready` and WHEP (tokens checked against the main's JWKS). */
 export async function buildEdgeApp(deps: EdgeAppDeps): Promise<FastifyInstance> {
   const app = await baseApp(deps);
   statusRoutes(app, deps);
   whepRoutes(app, deps);
+  if (deps.metrics) metricsRoutes(app, deps.metrics);
   return app;
 }

@@ -112,7 +112,7 @@ function write(path: string, text: string, mode: number): void {
 }
 
 /** The names of a certificate's subjectAltName extension. */
-function certSans(pem: string): string[] {
+export function certSans(pem: string): string[] {
   const alt = new NodeX509(pem).subjectAltName ?? '';
   return (
     alt

@@ -28,6 +28,7 @@ import { Notice } from '../lib/components/Notice.tsx';
 import { RecordingsPanel } from './Recordings.tsx';
 import { RosterPanel } from './Roster.tsx';
 import { StreamSetup } from './StreamSetup.tsx';
+import { ScreenShare } from './ScreenShare.tsx';
 import type { ClassInfo, EngagementPoint, StreamState } from './types.ts';
 
 /** The class view; `onChange` tells the list about a changed class. */
@@ -93,6 +94,7 @@ export function ClassPage(props: { cls: ClassInfo; onChange: (c: ClassInfo) => v
                 stats={stats}
                 reactions={live.reactions}
               />
+              <ScreenShare cls={cls} onChange={update} />
               {isLive && live.recording?.state === 'stopped' ? (
                 <Notice kind="error" id="recording-stopped">
                   {t(live.recording.reason === 'DISK_FULL' ? 'rec.stoppedDiskFull' : 'rec.stoppedFailed')}

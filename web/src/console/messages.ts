@@ -80,6 +80,33 @@ export default {
     'rtmp.rotateQ':
       '새 키를 만들까요? 지금 송출 중인 방송 앱은 바로 끊기고, 새 키를 넣어야 다시 송출할 수 있습니다.',
     'rtmp.rotated': '새 스트림 키를 만들었습니다. 방송 앱에 새 키를 넣어 주세요.',
+    'share.title': '화면 공유',
+    'share.hint':
+      '방송 앱 없이 이 컴퓨터의 화면을 학생들에게 보냅니다. 마이크를 허용하면 목소리도 함께 나갑니다.',
+    'share.start': '화면 공유',
+    'share.stop': '공유 중지',
+    'share.noMic': '마이크 없이 공유 중',
+    'share.insecure':
+      '화면 공유는 보안 연결(https:// 주소 또는 이 컴퓨터의 localhost)에서만 브라우저가 허용합니다. https 주소로 콘솔을 열거나 방송 앱(RTMP)을 쓰세요.',
+    'share.unsupported':
+      '이 브라우저는 화면 공유를 지원하지 않습니다. 최신 Chrome, Edge 또는 Firefox를 쓰세요.',
+    'share.state.starting': '연결 중…',
+    'share.state.sharing': '화면을 공유하고 있습니다.',
+    'share.state.stopped': '화면 공유를 멈췄습니다.',
+    'share.badge.starting': '연결 중',
+    'share.badge.sharing': '공유 중',
+    'share.badge.stopped': '중지됨',
+    'share.badge.error': '오류',
+    'share.error.denied': '공유할 화면을 고르지 않았거나 브라우저가 허용하지 않았습니다.',
+    'share.error.busy':
+      '다른 방송(방송 앱 또는 다른 창)이 이미 송출 중입니다. 그 송출을 끝낸 뒤 다시 시도하세요.',
+    'share.error.codec': '이 브라우저는 H.264 영상을 보낼 수 없습니다. Chrome 또는 Edge를 쓰세요.',
+    'share.error.refused':
+      '서버가 공유를 거절했습니다. 수업이 끝났거나 로그인이 만료되었습니다. 새로 고친 뒤 다시 시도하세요.',
+    'share.error.network': '서버와 연결하지 못했습니다(방화벽이 UDP를 막고 있을 수 있습니다).',
+    'share.error.failed': '화면 공유를 시작하지 못했습니다.',
+    'share.error.insecure': '보안 연결(https 또는 localhost)이 아니어서 화면을 공유할 수 없습니다.',
+    'share.error.unsupported': '이 브라우저는 화면 공유를 지원하지 않습니다.',
     'mon.title': '모니터 링크',
     'mon.hint': '조교나 참관자가 화면, 채팅, 참여자, 참여도를 읽기 전용으로 볼 수 있는 링크입니다.',
     'mon.make': '링크 만들기',
@@ -469,6 +496,32 @@ export default {
     'rtmp.rotateQ':
       'Make a new key? The app streaming now is disconnected at once and needs the new key to stream again.',
     'rtmp.rotated': 'New stream key made. Put it into your streaming app.',
+    'share.title': 'Share screen',
+    'share.hint':
+      "Send this computer's screen to the students without a streaming app. Allow the microphone and your voice goes too.",
+    'share.start': 'Share screen',
+    'share.stop': 'Stop sharing',
+    'share.noMic': 'sharing without a microphone',
+    'share.insecure':
+      'Browsers share a screen only on a secure page (an https:// address, or localhost on this computer). Open the console over https or use a streaming app (RTMP).',
+    'share.unsupported': 'This browser cannot share a screen. Use a recent Chrome, Edge or Firefox.',
+    'share.state.starting': 'Connecting…',
+    'share.state.sharing': 'Your screen is being shared.',
+    'share.state.stopped': 'Screen sharing stopped.',
+    'share.badge.starting': 'Connecting',
+    'share.badge.sharing': 'Sharing',
+    'share.badge.stopped': 'Stopped',
+    'share.badge.error': 'Error',
+    'share.error.denied': 'No screen was picked, or the browser did not allow it.',
+    'share.error.busy':
+      'Another stream (a streaming app or another window) is already live. End it, then try again.',
+    'share.error.codec': 'This browser cannot send H.264 video. Use Chrome or Edge.',
+    'share.error.refused':
+      'The server refused: the lesson has ended or your sign-in expired. Reload and try again.',
+    'share.error.network': 'Could not connect to the server (a firewall may block UDP).',
+    'share.error.failed': 'Screen sharing could not start.',
+    'share.error.insecure': 'Not a secure page (https or localhost): the screen cannot be shared.',
+    'share.error.unsupported': 'This browser cannot share a screen.',
     'mon.title': 'Monitor links',
     'mon.hint':
       'A read-only link for a teaching assistant or an observer: the picture, the chat, the roster and engagement.',

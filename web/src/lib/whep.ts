@@ -7,8 +7,11 @@ import { parseRetryAfter } from './api.ts';
 
 /** How long to wait for ICE gathering before sending the offer anyway (ms). */
 export const GATHER_TIMEOUT_MS = 1000;
-/** How long the optional OPTIONS request (for ice-server Link headers) may take (ms). */
-const OPTIONS_TIMEOUT_MS = 300;
+/**
+ * How long the OPTIONS request (for ice-server Link headers) may take (ms). It brings a viewer's
+ * TURN credentials before the first offer, the only way out of a network that blocks UDP.
+ */
+const OPTIONS_TIMEOUT_MS = 1000;
 
 /**
  * A failed WHEP request: `status` (0 for a network error), the catalogue `code` from a JSON
@@ -121,7 +124,8 @@ export async function openWhepSession(opts: {
     const stream = new MediaStream([video.receiver.track, audio.receiver.track]);
     const offer = await pc.createOffer();
     const servers = await pendingIce;
-    if (servers.length > 0) pc.setConfiguration({ iceServers: servers });
+    // Keep the rest of the configuration (setConfiguration resets what it is not given).
+    if (servers.length > 0) pc.setConfiguration({ ...pc.getConfiguration(), iceServers: servers });
     await pc.setLocalDescription(offer);
     await gatheringDone(pc, GATHER_TIMEOUT_MS);
 

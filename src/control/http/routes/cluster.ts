@@ -4,6 +4,7 @@ import { AirError } from '../../../shared/errors.ts';
 import { requireRole } from '../../auth/policy.ts';
 import type { MediaAction, MediaClaims, TokenService } from '../../auth/tokens.ts';
 import type { Cluster, SelfView } from '../../cluster/cluster.ts';
+import type { IssuedNodeCert } from '../../tls/node-cert.ts';
 import type { Authenticator } from '../session.ts';
 import { SECURED, errors } from '../schemas.ts';
 
@@ -19,6 +20,8 @@ export interface ClusterRouteDeps {
   rtspUrl: string;
   /** Assignment requests per minute per address. */
   assignRateLimit: number;
+  /** Signs a sub's CSR with the main's local CA (tls/node-cert.ts); absent = no local CA (409). */
+  signNodeCsr?: (nodeId: string, csr: string) => Promise<IssuedNodeCert>;
 }
 
 const NodeId = Type.String({ pattern: '^[A-Za-z0-9._-]{1,64}$' });
@@ -28,6 +31,12 @@ const RegisterBody = Type.Object(
     id: NodeId,
     name: Type.String({ minLength: 1, maxLength: 64 }),
     httpUrl: Type.String({ pattern: '^https?://[^\\s]{1,200}$', description: 'Public base URL of the sub' }),
+    httpsUrl: Type.Optional(
+      Type.String({
+        pattern: '^https://[^\\s]{1,200}$',
+        description: 'Its HTTPS base URL, given to players on https pages',
+      }),
+    ),
     capacity: Type.Integer({ minimum: 0, maximum: 100_000 }),
     startedAt: Type.Integer({ minimum: 0 }),
   },
@@ -49,6 +58,9 @@ const NodeRow = Type.Object({
   role: Type.Union([Type.Literal('main'), Type.Literal('sub')]),
   state: Type.Union([Type.Literal('alive'), Type.Literal('dead')]),
   httpUrl: Type.String(),
+  httpsUrl: Type.Optional(
+    Type.String({ description: 'Its HTTPS URL; students on https pages go only to nodes with one' }),
+  ),
   capacity: Type.Integer(),
   viewers: Type.Integer(),
   cpu: Type.Number(),
@@ -70,6 +82,15 @@ const AssignBody = Type.Object(
   },
   { additionalProperties: false },
 );
+
+/**
+ * True when the asking page is on https (the request came over TLS, or its Origin/Referer is
+ * https behind a TLS proxy): it must get https URLs, as an http:// WHEP URL is mixed content.
+ */
+export function securePage(req: FastifyRequest): boolean {
+  const origin = req.headers.origin ?? req.headers.referer ?? '';
+  return req.protocol === 'https' || /^https:/i.test(origin);
+}
 
 function bearer(req: FastifyRequest): string | undefined {
   const h = req.headers.authorization;
@@ -109,6 +130,42 @@ export function clusterRoutes(api: FastifyInstance, deps: ClusterRouteDeps): voi
       await nodeAuth(req, req.body.id);
       await cluster.register({ ...req.body, viewers: 0, cpu: 0, paths: [] });
       return reply.code(201).send({ heartbeatMs: cluster.heartbeatMs, rtspUrl: deps.rtspUrl });
+    },
+  );
+
+  api.post<{ Params: { id: string }; Body: { csr: string } }>(
+    '/cluster/nodes/:id/certificate',
+    {
+      schema: {
+        tags: ['cluster'],
+        summary: "A sub node's HTTPS certificate from the main's local CA (node token)",
+        description:
+          'The body holds a PKCS#10 CSR (PEM, ECDSA P-256) whose subjectAltName names only IP ' +
+          'addresses and host names (no wildcards, at most 32). The answer is the certificate ' +
+          'and the chain to serve (certificate, then CA). The private key never leaves the sub. ' +
+          '409 LOCAL_CA_UNAVAILABLE when this main has no local CA.',
+        security: [{ bearer: [] }],
+        params: Type.Object({ id: NodeId }),
+        body: Type.Object(
+          { csr: Type.String({ minLength: 1, maxLength: 16_384 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            cert: Type.String(),
+            chain: Type.String(),
+            ca: Type.String(),
+            notAfter: Type.String(),
+          }),
+          ...errors(400, 401, 403, 409),
+        },
+      },
+    },
+    async (req, reply) => {
+      await nodeAuth(req, req.params.id);
+      if (!deps.signNodeCsr) throw new AirError('LOCAL_CA_UNAVAILABLE');
+      void reply.header('Cache-Control', 'no-store');
+      return deps.signNodeCsr(req.params.id, req.body.csr);
     },
   );
 
@@ -194,7 +251,7 @@ export function clusterRoutes(api: FastifyInstance, deps: ClusterRouteDeps): voi
       const path = req.body?.path ?? (await tokens.verify(token)).path;
       const claims = await deps.authorizeMedia(token, path, 'read');
       void reply.header('Cache-Control', 'no-store');
-      return cluster.assign(claims.sub, path, req.body?.failed);
+      return cluster.assign(claims.sub, path, req.body?.failed, securePage(req));
     },
   );
 }

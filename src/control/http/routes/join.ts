@@ -5,6 +5,7 @@ import { canManageClass, check, requireRole } from '../../auth/policy.ts';
 import { classIdOfPath } from '../../classroom/events.ts';
 import type { ApiDeps } from '../api.ts';
 import { SECURED, errors } from '../schemas.ts';
+import { securePage } from './cluster.ts';
 
 const JoinBody = Type.Object(
   {
@@ -31,6 +32,18 @@ const JoinResponse = Type.Object({
   whepUrl: Type.String({ description: 'WHEP URL on the node assigned to this student (a sub, or the main)' }),
   watchUrl: Type.String(),
   wsUrl: Type.String(),
+  iceServers: Type.Array(
+    Type.Object({
+      urls: Type.Union([Type.String(), Type.Array(Type.String())]),
+      username: Type.Optional(Type.String()),
+      credential: Type.Optional(Type.String()),
+    }),
+    {
+      description:
+        'ICE servers for this student (RTCIceServer): the configured STUN/TURN servers, and TURN with a ' +
+        'time-limited credential of this student when turnUrls is set (the WHEP answer’s Link headers carry the same)',
+    },
+  ),
 });
 
 const LegacyQuery = Type.Object({
@@ -77,14 +90,16 @@ export function joinRoutes(api: FastifyInstance, deps: ApiDeps): void {
       // failure, POST /api/cluster/assign); the main's own when no sub can take the student.
       if (deps.cluster) {
         try {
-          result.whepUrl = (await deps.cluster.cluster.assign(result.participantId, result.path)).whepUrl;
+          result.whepUrl = (
+            await deps.cluster.cluster.assign(result.participantId, result.path, undefined, securePage(req))
+          ).whepUrl;
         } catch (e) {
           req.log.info({ err: (e as Error).message }, 'no node for the student yet; the player asks again');
         }
       }
       req.log.info({ classId: result.class.id, participantId: result.participantId }, 'student joined');
       void reply.header('Cache-Control', 'no-store');
-      return result;
+      return { ...result, iceServers: deps.iceServersFor?.(result.participantId, result.class.id) ?? [] };
     },
   );
 

@@ -18,6 +18,12 @@ export interface WhepRouteDeps {
    */
   prepareMedia?: (path: string) => Promise<void>;
   iceServers: readonly IceServerConfig[];
+  /**
+   * Time-limited TURN credentials for one viewer of one class (turnUrls + turnSecret), sent
+   * after the static iceServers in the POST answer's Link headers, and in OPTIONS to a request
+   * with a valid token; absent = none.
+   */
+  turnFor?: (viewer: string, classId: string) => readonly IceServerConfig[];
   /** Requests per minute per address. */
   rateLimit: number;
 }
@@ -71,16 +77,35 @@ export function whepRoutes(app: FastifyInstance, deps: WhepRouteDeps): void {
   const links = iceLinks(deps.iceServers);
   const rateLimit = { max: deps.rateLimit, timeWindow: 60_000 };
 
+  /** TURN links for the viewer of a token; [] without TURN, without a token or for a refused one. */
+  const turnLinks = async (
+    claims: () => MediaClaims | Promise<MediaClaims>,
+    name: string,
+  ): Promise<string[]> => {
+    if (!deps.turnFor) return [];
+    try {
+      return iceLinks(deps.turnFor((await claims()).sub, name));
+    } catch {
+      return [];
+    }
+  };
+
   app.options<{ Params: Params }>('/:app/:name/whep', async (req, reply) => {
-    streamPath(req.params);
+    const path = streamPath(req.params);
     cors(reply);
+    // The player asks here before its first offer: a viewer with a valid token gets its TURN
+    // credentials already (a preflight carries no token and gets the static servers only).
+    const token = requestToken(req);
+    const own =
+      token && deps.turnFor ? await turnLinks(() => authorize(token, path, 'read'), req.params.name) : [];
+    const all = [...links, ...own];
     void reply
       .code(204)
       .header('Accept-Post', 'application/sdp')
       .header('Allow', 'OPTIONS, POST')
       .header('Access-Control-Allow-Methods', 'OPTIONS, POST, PATCH, DELETE')
       .header('Access-Control-Allow-Headers', 'Authorization, Content-Type, If-Match');
-    if (links.length) void reply.header('Link', links);
+    if (all.length) void reply.header('Link', all);
     return reply.send();
   });
 
@@ -106,7 +131,8 @@ export function whepRoutes(app: FastifyInstance, deps: WhepRouteDeps): void {
         .header('Location', `/${path}/whep/${session.id}`)
         .header('ETag', session.etag)
         .header('Accept-Patch', 'application/trickle-ice-sdpfrag');
-      if (links.length) void reply.header('Link', links);
+      const all = [...links, ...(await turnLinks(() => claims, req.params.name))];
+      if (all.length) void reply.header('Link', all);
       return reply.send(answer);
     },
   );

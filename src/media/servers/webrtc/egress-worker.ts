@@ -55,6 +55,13 @@ class SeqMap {
   }
 }
 
+/** Packets sent by an egress: in the current second, and in total (packets, bytes). */
+interface EgressCounter {
+  sent: number;
+  packets: number;
+  bytes: number;
+}
+
 /** One sending track of a viewer. */
 class Sender {
   track!: ndc.Track;
@@ -67,9 +74,9 @@ class Sender {
   /** Middle 32 bits of the NTP time of our last SR (RTT from report blocks). */
   lastSr = 0;
 
-  private readonly counter: { sent: number };
+  private readonly counter: EgressCounter;
 
-  constructor(pt: number, counter: { sent: number }) {
+  constructor(pt: number, counter: EgressCounter) {
     this.pt = pt;
     this.counter = counter;
   }
@@ -84,6 +91,8 @@ class Sender {
     scratch.writeUInt32BE(this.ssrc, 8);
     p.payload.copy(scratch, 12);
     this.counter.sent++;
+    this.counter.packets++;
+    this.counter.bytes += n;
     return sendSafely(this.track, scratch.subarray(0, n));
   }
 
@@ -319,7 +328,7 @@ class Engine {
   readonly viewers = new Map<string, Viewer>();
   /** The viewers of each stream that media flows to. */
   readonly audience = new Map<number, Set<Viewer>>();
-  readonly counter = { sent: 0 };
+  readonly counter: EgressCounter = { sent: 0, packets: 0, bytes: 0 };
   closing = false;
   muxListener?: ndc.IceUdpMuxListener;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -485,6 +494,8 @@ class Engine {
     const f: EgressFigures = {
       viewers: [...this.viewers.values()].map((v) => v.figures()),
       packetsPerSecond: this.counter.sent,
+      packetsSent: this.counter.packets,
+      bytesSent: this.counter.bytes,
       ringLost: 0,
       audioHoldMs,
       audioLagMs,

@@ -51,6 +51,10 @@ export interface EgressFigures {
   viewers: ViewerFigures[];
   /** Packets sent to viewers in the last second (all viewers, both tracks). */
   packetsPerSecond: number;
+  /** RTP packets sent to viewers since the egress started (retransmissions included). */
+  packetsSent: number;
+  /** Bytes of those packets (RTP header and payload, before SRTP). */
+  bytesSent: number;
   /** Records the ring dropped (the worker fell behind), total. */
   ringLost: number;
   /** Current audio hold of each path, ms. */
