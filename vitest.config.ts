@@ -12,6 +12,7 @@ const SERIAL = [
   'test/*two-process.test.ts',
   'test/egress*.test.ts',
   'test/whep.test.ts',
+  'test/turn-shim.test.ts',
   'test/rtsp-*.test.ts',
   'test/werift-patch.test.ts',
   'test/cli.test.ts',

@@ -146,6 +146,9 @@ export function createWhepServer(cfg: Config, registry: StreamRegistry, logger: 
       perAddress: cfg.maxPendingPerAddress,
     },
     rtcpTimeoutMs: cfg.webrtcRtcpTimeoutMs,
+    ...(cfg.turnUrls.length > 0
+      ? { turnShimPort: cfg.webrtcTurnShimPort === 0 ? 0 : cfg.webrtcTurnShimPort + cfg.portOffset }
+      : {}),
   });
 }
 

@@ -4,8 +4,8 @@
  * real ffmpeg, and Chromium that may only use relayed candidates (iceTransportPolicy 'relay',
  * forced by an init script): the page must play — frames advance, the tone is heard — over a
  * relay candidate, and coturn logs the viewer's time-limited username. A viewer with no UDP at
- * all (TURN over TCP) is a known failure (Chromium + libjuice, see that test). A node with the
- * wrong secret: coturn answers 401 and the page never connects over WebRTC.
+ * all plays over TURN TCP (through the node's TURN shim, libjuice#355, see that test). A node
+ * with the wrong secret: coturn answers 401 and the page never connects over WebRTC.
  *
  * Also, in process: the join answer's iceServers and the WHEP OPTIONS Link headers carry the
  * viewer's credential, and never the secret.
@@ -196,6 +196,23 @@ async function selectedLocal(
   });
 }
 
+/** The answer's TURN-shim candidates have priorities below this (type preference 0). */
+const SHIM_PRIORITY_MAX = 1 << 16;
+
+/** The priority of the selected pair's remote candidate of the page's newest connected connection. */
+async function selectedRemotePriority(page: Page): Promise<number> {
+  return page.evaluate(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    const pc = [...pcs].reverse().find((p) => p.connectionState === 'connected');
+    if (!pc) return NaN;
+    const stats: Record<string, unknown>[] = [];
+    (await pc.getStats()).forEach((s: Record<string, unknown>) => stats.push(s));
+    const transport = stats.find((s) => s.type === 'transport' && s.selectedCandidatePairId);
+    const pair = stats.find((s) => s.id === transport?.selectedCandidatePairId);
+    return Number(stats.find((s) => s.id === pair?.remoteCandidateId)?.priority);
+  });
+}
+
 /** Waits until the page plays: frames advance and the tone is heard. */
 async function waitPlaying(page: Page): Promise<void> {
   await page.waitForFunction(
@@ -285,6 +302,8 @@ describe('TURN: viewers that can only use the relay play through coturn', () => 
     );
     await waitPlaying(page);
     expect(await selectedLocal(page)).toMatchObject({ type: 'relay', policy: 'relay' });
+    // Over TURN UDP the normal candidate works: the TURN shim's lowest-priority one is not used.
+    expect(await selectedRemotePriority(page)).toBeGreaterThan(SHIM_PRIORITY_MAX);
 
     // coturn saw this viewer's time-limited username (<expiry>:<viewer>@<class>) and relayed.
     const log = coturn.log();
@@ -296,37 +315,33 @@ describe('TURN: viewers that can only use the relay play through coturn', () => 
     expect(server.logTail()).not.toContain(secret);
   });
 
-  // KNOWN TO FAIL (Chromium 156 + node-datachannel 0.33.4 / libjuice): over TURN *TCP* Chromium
-  // sends its connectivity checks with ICE-CONTROLLING = 0, and libjuice answers every such
-  // check 400 Bad Request ("Controlling and controlled attributes mismatch": it compares the two
-  // tiebreaker values, 0 == absent), so ICE never completes. Over TURN UDP the tiebreaker is
-  // random and it works (the test above). `it.fails` passes while the defect is there; when a
-  // browser or libjuice fix lands it fails, and `.fails` is to be removed.
-  it.fails(
-    'a viewer whose UDP is blocked (no UDP at all) plays over TURN TCP',
-    async () => {
-      const noUdp = await launchBrowser({
-        prefs: { webrtc: { ip_handling_policy: 'disable_non_proxied_udp' } },
-        onConsole: (l) => process.env.TURN_E2E_DEBUG && console.log(l),
-      });
-      others.push(noUdp);
-      const read = await live(server, 'live/tcp');
-      const { page } = await openRelayOnly(noUdp, server, 'live/tcp', read);
-      // The credential is good: coturn allocates for this viewer over TCP.
-      await expect
-        .poll(
-          () =>
-            /user <\d+:student-[^>]*@tcp>: incoming packet ALLOCATE processed, success/.test(coturn.log()),
-          {
-            timeout: 20_000,
-          },
-        )
-        .toBe(true);
-      await waitPlaying(page);
-      expect(await selectedLocal(page)).toEqual({ type: 'relay', relayProtocol: 'tcp', policy: 'relay' });
-    },
-    90_000,
-  );
+  // Over TURN *TCP* Chromium 156 sends its connectivity checks with ICE-CONTROLLING = 0, and
+  // libjuice (node-datachannel 0.33.4) answers every such check 400 ("Controlling and controlled
+  // attributes mismatch": 0 == absent, libjuice#355), so checks to the normal candidate fail.
+  // The node's TURN shim (stun-shim.ts: a second UDP port, announced as the lowest-priority
+  // candidate) sets the tiebreaker to 1 and signs the check again: the viewer plays through it.
+  it('a viewer whose UDP is blocked (no UDP at all) plays over TURN TCP', async () => {
+    const noUdp = await launchBrowser({
+      prefs: { webrtc: { ip_handling_policy: 'disable_non_proxied_udp' } },
+      onConsole: (l) => process.env.TURN_E2E_DEBUG && console.log(l),
+    });
+    others.push(noUdp);
+    const read = await live(server, 'live/tcp');
+    const { page } = await openRelayOnly(noUdp, server, 'live/tcp', read);
+    // The credential is good: coturn allocates for this viewer over TCP.
+    await expect
+      .poll(
+        () => /user <\d+:student-[^>]*@tcp>: incoming packet ALLOCATE processed, success/.test(coturn.log()),
+        {
+          timeout: 20_000,
+        },
+      )
+      .toBe(true);
+    await waitPlaying(page);
+    expect(await selectedLocal(page)).toEqual({ type: 'relay', relayProtocol: 'tcp', policy: 'relay' });
+    // Through the TURN shim: the selected remote candidate is one of its lowest-priority ones.
+    expect(await selectedRemotePriority(page)).toBeLessThan(SHIM_PRIORITY_MAX);
+  }, 90_000);
 
   it('with the wrong secret on the node, coturn refuses (401) and the page never connects over WebRTC', async () => {
     const wrong = await startServer({ env: nodeEnv(randomBytes(24).toString('hex')) });

@@ -24,6 +24,7 @@ export const DEFAULTS: Config = {
   webrtcRtcpTimeoutMs: 5000,
   webrtcAnnouncedAddresses: [],
   webrtcAnnounceLoopback: true,
+  webrtcTurnShimPort: 0,
   whipPortMin: 0,
   whipPortMax: 0,
   iceServers: [],

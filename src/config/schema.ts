@@ -67,6 +67,13 @@ export const ConfigSchema = Type.Object(
     /** Announce 127.0.0.1 as a candidate too (browsers on this machine). */
     webrtcAnnounceLoopback: Type.Boolean(),
     /**
+     * UDP port of the TURN/TCP interop shim, shifted by portOffset; 0 = any free port. Runs only
+     * when turnUrls is set: a second entry to the WebRTC port, announced as a lowest-priority
+     * candidate, that fixes the zero ICE tiebreaker Chromium sends over TURN/TCP (libjuice #355).
+     * Not with webrtcUdpMux: false. Set a fixed port if a firewall sits between TURN and the node.
+     */
+    webrtcTurnShimPort: Port,
+    /**
      * UDP ports of WHIP publishers (browser screen sharing), one port each, shifted by portOffset;
      * both 0 = any free port. Open this range in a firewall between teachers and the server.
      */

@@ -10,6 +10,8 @@ import { StreamFeed } from './feed.ts';
 import { JoinQueue, type JoinLimits } from './join-queue.ts';
 import { parseOffer, parseTrickle } from './offer.ts';
 import { createRing, RingWriter } from './packet-ring.ts';
+import { addShimCandidates, iceCredentials } from './stun-fix.ts';
+import { StunShim } from './stun-shim.ts';
 import type { EgressFigures, EgressSettings, FromWorker, ToWorker } from './protocol.ts';
 
 /** An ICE server as configured (and as sent to browsers in Link headers). */
@@ -36,6 +38,11 @@ export interface WhepServerOptions {
   /** Close a viewer that sends no RTCP this long, ms (default 5000). */
   rtcpTimeoutMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * Runs the TURN/TCP interop shim (stun-shim.ts, libjuice#355) on this UDP port (0: any free
+   * port) and announces it in every answer; absent: no shim. Only with the shared port.
+   */
+  turnShimPort?: number;
 }
 
 /** What a route needs of a session. */
@@ -51,6 +58,8 @@ interface Session extends WhepSessionHandle {
   owner?: string;
   release?: () => void;
   connected: boolean;
+  /** The answer's ICE ufrag, registered with the TURN shim. */
+  ufrag?: string;
 }
 
 /** Who asks for a session (for the join queue's caps and for closing one person's viewers). */
@@ -119,6 +128,7 @@ export class WhepServer {
   private readonly ringBuffers = createRing(16 << 20);
   private readonly ring = new RingWriter(this.ringBuffers);
   private egress?: SharedEgress;
+  private shim?: StunShim;
   private tenant = 0;
   private nextIndex = 1;
   private rid = 1;
@@ -128,6 +138,10 @@ export class WhepServer {
   udpPort = 0;
   /** The worker's last figures. */
   figures?: EgressFigures;
+  /** The TURN/TCP interop shim, when it runs (after start, with `turnShimPort`). */
+  get turnShim(): StunShim | undefined {
+    return this.shim;
+  }
   private readonly onPublish = (s: Stream): void => {
     if (this.feeds.has(s)) return;
     const idx = this.nextIndex;
@@ -177,6 +191,18 @@ export class WhepServer {
       });
       this.send({ op: 'init', ring: this.ringBuffers, settings });
     });
+    if (o.turnShimPort !== undefined && !o.portRange) {
+      const bind = o.bindAddress && o.bindAddress !== '0.0.0.0' ? o.bindAddress : undefined;
+      const shim = new StunShim({
+        port: o.turnShimPort,
+        ...(bind ? { bindAddress: bind } : {}),
+        upstreamHost: bind ?? '127.0.0.1',
+        upstreamPort: this.udpPort,
+        logger: o.logger,
+      });
+      await shim.start();
+      this.shim = shim;
+    }
     this.opts.registry.on('publish', this.onPublish);
     this.opts.registry.on('offline', this.onOffline);
     for (const s of this.opts.registry.list()) if (s.state !== 'idle') this.onPublish(s);
@@ -238,6 +264,7 @@ export class WhepServer {
     if (!s) return;
     this.sessions.delete(id);
     s.release?.();
+    if (s.ufrag) this.shim?.unregister(s.ufrag);
   }
 
   /**
@@ -294,7 +321,11 @@ export class WhepServer {
       const answer = await this.call({ op: 'create', rid: this.rid++, id, path, offer, parsed });
       if (!this.sessions.has(id))
         throw new AirError('STREAM_NOT_LIVE', `Nothing is published on ${path} now.`, { 'Retry-After': '2' });
-      return { session, answer: answer ?? '' };
+      const ice = this.shim && answer ? iceCredentials(answer) : undefined;
+      if (!this.shim || !ice) return { session, answer: answer ?? '' };
+      session.ufrag = ice.ufrag;
+      this.shim.register(ice.ufrag, ice.pwd);
+      return { session, answer: addShimCandidates(answer!, this.shim.port) };
     } catch (e) {
       this.forget(id);
       throw e;
@@ -353,6 +384,7 @@ export class WhepServer {
     this.opts.registry.off('offline', this.onOffline);
     for (const f of this.feeds.values()) f.close();
     this.feeds.clear();
+    await this.shim?.close();
     const egress = this.egress;
     if (!egress) return;
     try {
