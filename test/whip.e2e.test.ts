@@ -6,14 +6,18 @@
  * console's WHIP module, and the real watch page in another context shows it moving and hears it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, launchBrowserPool, type TestBrowserPool } from './helpers/chromium.ts';
 import { startTestNode, TEST_ADMIN_PASSWORD, type TestNode } from './helpers/node.ts';
+import { REPO_ROOT } from './helpers/server.ts';
 import { until, whepView, type WeriftViewer } from './helpers/werift-viewer.ts';
 import { postOffer, whipOffer, whipPublish, type WhipClient } from './helpers/whip-client.ts';
+
+/** Screenshots of the console while sharing and of the student's page (looked at by hand). */
+const SHOTS = join(REPO_ROOT, 'test-artifacts', 'whip');
 
 describe('WHIP ingest from a werift publisher', () => {
   let t: TestNode;
@@ -293,6 +297,33 @@ describe('screen sharing from Chromium (the console’s WHIP module), watched on
     const frames = await student.evaluate(() => window.airclass!.framesDecoded());
     await student.waitForFunction((n) => window.airclass!.framesDecoded() > n + 20, frames, WAIT);
     await student.waitForFunction(() => window.airclass!.audioLevel() > 0.01, null, WAIT);
+    // Regression (seen in these screenshots): at 1280 px the QR covered the join code's last
+    // digits, and a card's header buttons ran past its edge.
+    const layout = await teacher.evaluate(() => {
+      const box = (e: Element | null) => e?.getBoundingClientRect();
+      const code = box(document.querySelector('#join-code'))!;
+      const qr = box(document.querySelector('#join .qr'))!;
+      const overlap =
+        code.right > qr.left && code.left < qr.right && code.bottom > qr.top && code.top < qr.bottom;
+      const spill = Array.from(document.querySelectorAll('.card')).flatMap((card) => {
+        const c = card.getBoundingClientRect();
+        return Array.from(card.querySelectorAll('.card-head button, .card-head .btn'))
+          .filter((b) => b.getBoundingClientRect().right > c.right + 1)
+          .map((b) => `${card.id}: ${b.textContent}`);
+      });
+      return {
+        overlap,
+        spill,
+        codeWidth: code.width,
+        codeScroll: document.querySelector('#join-code')!.scrollWidth,
+      };
+    });
+    expect(layout.overlap, 'the QR covers the join code').toBe(false);
+    expect(layout.codeScroll, 'the join code is cut').toBeLessThanOrEqual(Math.ceil(layout.codeWidth) + 1);
+    expect(layout.spill, 'header buttons past their card').toEqual([]);
+    mkdirSync(SHOTS, { recursive: true });
+    await teacher.screenshot({ path: join(SHOTS, 'console-sharing.png'), fullPage: true });
+    await student.screenshot({ path: join(SHOTS, 'student-watching.png') });
 
     await teacher.click('#share-stop');
     await teacher.waitForSelector('#share-state[data-state="stopped"]', WAIT);
@@ -324,6 +355,8 @@ describe('screen sharing from Chromium (the console’s WHIP module), watched on
       await note.waitFor(WAIT);
       expect(await note.textContent()).toMatch(/보안 연결.*https/);
       expect(await page.isDisabled('#share-start')).toBe(true);
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, 'console-insecure-ko.png'), fullPage: true });
     } finally {
       await b.close();
     }
