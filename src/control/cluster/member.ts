@@ -6,6 +6,7 @@
  */
 import type { Logger } from '../../shared/logger.ts';
 import type { NodeLoad } from './node-registry.ts';
+import { describeFetchError } from '../../shared/fetch-error.ts';
 
 export interface MemberOptions {
   /** The main's HTTP base, e.g. http://10.0.0.2:8000. */
@@ -102,7 +103,7 @@ export class ClusterMember {
       this.failures++;
       if (this.failures === 1 || this.failures % 12 === 0) {
         this.log.warn(
-          { err: (e as Error).message, main: this.opts.mainUrl },
+          { err: describeFetchError(e, this.opts.mainUrl), main: this.opts.mainUrl },
           'cannot reach the main; retrying',
         );
       }

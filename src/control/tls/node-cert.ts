@@ -13,6 +13,7 @@ import * as x509 from '@peculiar/x509';
 import { AirError, isAirError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/logger.ts';
 import { certSans, needsRenewal, SERVER_CERT_DAYS, tlsFiles } from './local-ca.ts';
+import { describeFetchError } from '../../shared/fetch-error.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -361,7 +362,7 @@ export class NodeCertificate {
         this.failures++;
         if (this.failures === 1 || this.failures % 12 === 0) {
           this.log.warn(
-            { err: (e as Error).message },
+            { err: describeFetchError(e, this.opts.mainUrl) },
             'cannot get an HTTPS certificate from the main; retrying',
           );
         }
