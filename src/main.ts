@@ -322,7 +322,13 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
     stack.push('whip', whip, () => whip.close());
     await whep.start();
     watchMedia(metrics, { node: 'main', registry, whep, audio });
-    const watch = new StreamWatch({ registry, events, viewers: (path) => whep.viewers(path) });
+    // The class's viewers: this node's and those the subs report (set once the cluster is built).
+    let subViewers: (path: string) => number = () => 0;
+    const watch = new StreamWatch({
+      registry,
+      events,
+      viewers: (path) => whep.viewers(path) + subViewers(path),
+    });
     stack.push('stream watch', watch, () => watch.close());
 
     const mediaLog = logger.child({ part: 'media' });
@@ -475,6 +481,7 @@ export async function buildNode(cfg: Config, logger: Logger, opts: StartOptions 
       mainWhepUrl: (path, secure) => `${secure || !tls ? httpUrl : plainUrl}/${path}/whep`,
     });
     stack.push('cluster', cluster, () => cluster.close());
+    subViewers = (path) => cluster.viewersOf(path);
     classroom.api.system = {
       name: cfg.nodeName || 'main',
       publicHost: host,

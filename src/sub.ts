@@ -102,7 +102,12 @@ export async function buildSubNode(cfg: Config, logger: Logger): Promise<SubNode
       httpsUrl,
       capacity: cfg.nodeCapacity,
       logger: log,
-      load: (): NodeLoad => ({ viewers: whep.viewers(), cpu: cpu(), paths: relay.paths() }),
+      load: (): NodeLoad => ({
+        viewers: whep.viewers(),
+        cpu: cpu(),
+        paths: relay.paths(),
+        pathViewers: Object.fromEntries(relay.paths().map((p) => [p, whep.viewers(p)])),
+      }),
     });
     stack.push('member', member, () => member.close());
     // HTTPS with `m`; a renewed certificate replaces the old one for new handshakes.

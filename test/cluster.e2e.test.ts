@@ -16,6 +16,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from './helpers/chromium.ts';
 import { makeOffer } from './helpers/werift-viewer.ts';
+import { TestSocket } from './helpers/ws-client.ts';
 import type { ViewerCommand, ViewerReport } from './helpers/cluster-viewers.ts';
 import { publishTestPattern, type Publisher } from './helpers/publisher.ts';
 import { CLI, NODE_BIN, REPO_ROOT, startServer, type TestServer } from './helpers/server.ts';
@@ -288,6 +289,23 @@ describe('a main and three subs', () => {
       const h = (await health(s.http)) as { viewers: number; relay: { paths: string[] } };
       expect(h.relay.paths).toEqual([`live/${cls.id}`]);
       expect(h.viewers).toBe(rs.filter((r) => r.node === s.name).length);
+    }
+    // The teacher's console counts the whole class, the subs' students too (regression: it
+    // counted only the main's own viewers, here none).
+    const teacher = await TestSocket.open(`${main.httpUrl.replace('http', 'ws')}/ws?classId=${cls.id}`, {
+      authorization: `Bearer ${admin}`,
+    });
+    try {
+      await until(
+        () =>
+          teacher.messages.some(
+            (m) => m.type === 'stream.stats' && m.viewers === STUDENTS && m.path === `live/${cls.id}`,
+          ),
+        15_000,
+        `the console's stream.stats counting ${STUDENTS} viewers`,
+      );
+    } finally {
+      teacher.ws.close();
     }
   }, 180_000);
 

@@ -64,11 +64,37 @@ export class Cluster {
   /** Students sent to a node since its last heartbeat (its reported load lags behind). */
   private readonly sinceBeat = new Map<string, number>();
   private readonly probing = new Map<string, Promise<boolean>>();
+  /** Viewers on alive subs by path, refreshed from the registry every heartbeat period. */
+  private subViewers = new Map<string, number>();
+  private viewersTimer?: NodeJS.Timeout;
 
   constructor(opts: ClusterOptions) {
     this.opts = opts;
     this.registry = opts.registry;
     this.log = opts.logger.child({ part: 'cluster' });
+  }
+
+  /** Viewers the alive subs reported on `path` (their last heartbeats). */
+  viewersOf(path: string): number {
+    if (!this.viewersTimer) {
+      this.viewersTimer = setInterval(() => void this.refreshViewers(), this.opts.heartbeatMs);
+      this.viewersTimer.unref();
+      void this.refreshViewers();
+    }
+    return this.subViewers.get(path) ?? 0;
+  }
+
+  private async refreshViewers(): Promise<void> {
+    try {
+      const sums = new Map<string, number>();
+      for (const n of await this.registry.list()) {
+        if (n.state !== 'alive') continue;
+        for (const [p, v] of Object.entries(n.pathViewers ?? {})) sums.set(p, (sums.get(p) ?? 0) + v);
+      }
+      this.subViewers = sums;
+    } catch {
+      // The registry is closed or Redis is away: keep the last figures.
+    }
   }
 
   get heartbeatMs(): number {
@@ -193,6 +219,7 @@ export class Cluster {
   }
 
   close(): Promise<void> {
+    clearInterval(this.viewersTimer);
     return this.registry.close();
   }
 }

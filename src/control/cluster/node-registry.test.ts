@@ -119,6 +119,17 @@ describe.each([
     expect(await reg.get('never-registered')).toBeUndefined();
   });
 
+  it('keeps the viewers per path a heartbeat reports (the console counts the whole class)', async () => {
+    const { reg, peer } = make();
+    await reg.register(node('a'));
+    const l = { viewers: 5, cpu: 1, paths: ['live/x', 'live/y'], pathViewers: { 'live/x': 3, 'live/y': 2 } };
+    expect(await reg.heartbeat('a', l)).toBe(true);
+    expect((await peer.get('a'))!.pathViewers).toEqual({ 'live/x': 3, 'live/y': 2 });
+    const bad = { ...l, pathViewers: { 'live/x': -4, 'live/y': 'many' } } as unknown as NodeLoad;
+    expect(await reg.heartbeat('a', bad)).toBe(true);
+    expect((await peer.get('a'))!.pathViewers).toEqual({ 'live/x': 0, 'live/y': 0 });
+  });
+
   it('clamps the registered capacity and viewers', async () => {
     const { reg } = make();
     await reg.register(node('a', { capacity: -10, viewers: -1, cpu: -5 }));

@@ -16,6 +16,8 @@ export interface NodeLoad {
   cpu: number;
   /** Live paths the node relays. */
   paths: string[];
+  /** Its viewers on each path it relays (the teacher's console counts the whole class's). */
+  pathViewers?: Record<string, number>;
 }
 
 /** A registered node, as stored. */
@@ -122,8 +124,21 @@ function pathList(v: unknown): string[] {
   return Array.isArray(v) ? [...new Set(v.filter((p): p is string => typeof p === 'string'))] : [];
 }
 
+/** Viewer counts by path: string keys, counts ≥ 0; anything else left out. */
+function pathCounts(v: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return out;
+  for (const [k, n] of Object.entries(v as Record<string, unknown>).slice(0, 1000)) out[k] = count(n);
+  return out;
+}
+
 function load(l: NodeLoad): NodeLoad {
-  return { viewers: count(l.viewers), cpu: percent(l.cpu), paths: pathList(l.paths) };
+  return {
+    viewers: count(l.viewers),
+    cpu: percent(l.cpu),
+    paths: pathList(l.paths),
+    pathViewers: pathCounts(l.pathViewers),
+  };
 }
 
 function stored(r: Omit<NodeRecord, 'lastSeen'>, lastSeen: number): Stored {
@@ -185,6 +200,7 @@ function view(s: Stored, t: Timing): NodeView {
     viewers: s.viewers,
     cpu: s.cpu,
     paths: [...s.paths],
+    pathViewers: { ...s.pathViewers },
     state: dead ? 'dead' : 'alive',
   };
   if (s.rtspUrl !== undefined) v.rtspUrl = s.rtspUrl;

@@ -48,6 +48,12 @@ const LoadBody = Type.Object(
     viewers: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
     cpu: Type.Number({ minimum: 0, maximum: 10_000, description: 'Percent of one core' }),
     paths: Type.Array(Type.String({ maxLength: 200 }), { maxItems: 1000 }),
+    pathViewers: Type.Optional(
+      Type.Record(Type.String({ maxLength: 200 }), Type.Integer({ minimum: 0, maximum: 1_000_000 }), {
+        maxProperties: 1000,
+        description: 'Its viewers on each path',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
