@@ -57,6 +57,22 @@ describe('WhipMedia', () => {
     expect(m.needKeyframe).toBe(false);
   });
 
+  it("stamps the picture by its first packet's arrival: a keyframe paced out over 40 ms is not 40 ms late", () => {
+    const { out, pub } = sink();
+    const m = new WhipMedia(pub, log, 0);
+    const packets = rtpOf(aus, 9000);
+    expect(packets[0]!.length).toBeGreaterThan(1); // the keyframe takes several packets
+    // The keyframe's packets arrive from 100 ms to 140 ms; the next frames at once each.
+    packets[0]!.forEach((p, i, all) => m.video(p, 100 + (40 * i) / (all.length - 1)));
+    packets.slice(1).forEach((f, i) => f.forEach((p) => m.video(p, 140 + (i + 1) * 33)));
+    m.audio(
+      { payload: Uint8Array.of(0xfc, 0xff, 0xfe), marker: false, sequenceNumber: 1, timestamp: 5 },
+      100,
+    );
+    expect(Math.round(out.aus.find((a) => a.codec === 'h264')!.pts)).toBe(100);
+    expect(out.aus.find((a) => a.codec === 'opus')!.pts).toBe(100);
+  });
+
   it('drops frames until a keyframe after a lost packet, asking for one meanwhile', () => {
     const { out, pub } = sink();
     const m = new WhipMedia(pub, log);

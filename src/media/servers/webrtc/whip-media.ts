@@ -85,6 +85,11 @@ export class WhipMedia {
   private audioSet = false;
   private lastAudioSeq: number | undefined;
   private warnedNoSps = false;
+  /** RTP timestamp of the frame whose packets arrive now, and when its first one came. */
+  private frameTs: number | undefined;
+  private frameArrival = 0;
+  private prevTs: number | undefined;
+  private prevArrival = 0;
 
   /** `origin`: wall-clock ms the publish started (timestamps are ms since then). */
   constructor(publisher: Publisher, log: Logger, origin = Date.now()) {
@@ -106,6 +111,18 @@ export class WhipMedia {
   /** One video RTP packet, received at `arrivalMs` (wall clock). */
   video(pkt: WhipRtp, arrivalMs = Date.now()): void {
     this.stats.videoPackets++;
+    // A frame is stamped by its first packet's arrival, not its last: a keyframe is paced out
+    // over tens of ms, which would put the video clock's anchor (and so all of the picture)
+    // that much behind the audio captured with it.
+    // (The depacketizer may hand a frame over only when the next one's first packet comes.)
+    if (pkt.timestamp !== this.frameTs) {
+      this.prevTs = this.frameTs;
+      this.prevArrival = this.frameArrival;
+      this.frameTs = pkt.timestamp;
+      this.frameArrival = arrivalMs;
+    }
+    const firstArrival = (ts: number): number =>
+      ts === this.frameTs ? this.frameArrival : ts === this.prevTs ? this.prevArrival : arrivalMs;
     let units;
     try {
       units = this.h264.process(pkt);
@@ -125,7 +142,7 @@ export class WhipMedia {
       if ((sps && !same(this.sps, sps)) || (pps && !same(this.pps, pps))) {
         this.setTrack(sps ?? this.sps, pps ?? this.pps);
       }
-      const ms = this.videoClock.ms(u.timestamp, arrivalMs) - this.origin;
+      const ms = this.videoClock.ms(u.timestamp, firstArrival(u.timestamp)) - this.origin;
       if (!this.sps || !this.pps) {
         this.stats.badPackets++;
         if (!this.warnedNoSps) {
