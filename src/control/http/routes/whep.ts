@@ -28,12 +28,13 @@ export interface WhepRouteDeps {
   rateLimit: number;
 }
 
-type Params = { app: string; name: string; id?: string };
+/** The route params of WHEP and WHIP (`/:app/:name/whep|whip/:id`). */
+export type Params = { app: string; name: string; id?: string };
 
 const PATH_PART = /^[A-Za-z0-9._~-]{1,128}$/;
 
-/** The stream path of a request (`live/<name>`), validated. */
-function streamPath(p: Params): string {
+/** The stream path of a request (`live/<name>`), validated (WHEP and WHIP). */
+export function streamPath(p: Params): string {
   if (!PATH_PART.test(p.app) || !PATH_PART.test(p.name)) throw new AirError('NOT_FOUND');
   return `${p.app}/${p.name}`;
 }
@@ -66,7 +67,8 @@ export function iceLinks(servers: readonly IceServerConfig[]): string[] {
 
 const EXPOSE = 'Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After';
 
-function cors(reply: FastifyReply): void {
+/** The CORS headers of the WHEP and WHIP answers (any origin, no credentials). */
+export function cors(reply: FastifyReply): void {
   void reply.header('Access-Control-Allow-Origin', '*').header('Access-Control-Expose-Headers', EXPOSE);
 }
 

@@ -1,9 +1,9 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { AirError } from '../../../shared/errors.ts';
 import type { RtmpAuthorize } from '../../../media/servers/rtmp/rtmp-options.ts';
 import type { WhipServer } from '../../../media/servers/webrtc/whip-server.ts';
 import type { IceServerConfig } from '../../../media/servers/webrtc/whep-server.ts';
-import { iceLinks, requestToken } from './whep.ts';
+import { cors, iceLinks, requestToken, streamPath, type Params } from './whep.ts';
 
 /** How a WHIP publisher got in: the tag RTMP's authorize hook gives ("key", "token"). */
 export interface WhipGrant {
@@ -24,21 +24,6 @@ export interface WhipRouteDeps {
   iceServers: readonly IceServerConfig[];
   /** Requests per minute per address. */
   rateLimit: number;
-}
-
-type Params = { app: string; name: string; id?: string };
-
-const PATH_PART = /^[A-Za-z0-9._~-]{1,128}$/;
-
-function streamPath(p: Params): string {
-  if (!PATH_PART.test(p.app) || !PATH_PART.test(p.name)) throw new AirError('NOT_FOUND');
-  return `${p.app}/${p.name}`;
-}
-
-const EXPOSE = 'Location, ETag, Link, Accept-Patch, Accept-Post, Retry-After';
-
-function cors(reply: FastifyReply): void {
-  void reply.header('Access-Control-Allow-Origin', '*').header('Access-Control-Expose-Headers', EXPOSE);
 }
 
 /**

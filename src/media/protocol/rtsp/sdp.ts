@@ -23,7 +23,8 @@
 import { AirError } from '../../../shared/errors.ts';
 import type { AudioTrack, VideoTrack } from '../../stream/types.ts';
 import { parseAudioSpecificConfig } from '../aac/asc.ts';
-import { parseSps, profileLevelId } from '../h264/sps.ts';
+import { profileLevelId } from '../h264/sps.ts';
+import { h264Track as trackOf } from '../h264/track.ts';
 
 /** One media of a session description. */
 export interface SdpTrack {
@@ -163,24 +164,11 @@ function h264Track(fmtp: Map<string, string>): VideoTrack | undefined {
   const sps = nalus.find((n) => (n[0]! & 0x1f) === 7);
   const pps = nalus.find((n) => (n[0]! & 0x1f) === 8);
   if (!sps || !pps) bad('sprop-parameter-sets without an SPS and a PPS');
-  let parsed;
   try {
-    parsed = parseSps(sps);
+    return trackOf(sps, pps);
   } catch (e) {
     bad(`bad SPS in sprop-parameter-sets (${(e as Error).message})`);
   }
-  return {
-    kind: 'video',
-    codec: 'h264',
-    sps,
-    pps,
-    width: parsed.width,
-    height: parsed.height,
-    profile: parsed.profile,
-    constraints: parsed.constraints,
-    level: parsed.level,
-    clockRate: 90000,
-  };
 }
 
 function aacTrack(rtpmap: string[], fmtp: Map<string, string>): AudioTrack | undefined {

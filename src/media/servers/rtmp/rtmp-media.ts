@@ -9,7 +9,7 @@ import type { Amf0Value } from '../../protocol/amf/amf0.ts';
 import { AudioTag, VideoTag } from '../../protocol/flv/tags.ts';
 import { AvcDecoderConfig } from '../../protocol/h264/avcc.ts';
 import { isKeyframe, NAL_AUD, NAL_FILLER, splitAvcc } from '../../protocol/h264/nal.ts';
-import { parseSps } from '../../protocol/h264/sps.ts';
+import { h264Track } from '../../protocol/h264/track.ts';
 import { MonotonicClock, TimestampUnwrapper } from '../../protocol/rtmp/timestamp.ts';
 import type { Publisher } from '../../stream/registry.ts';
 import { accessUnit } from '../../stream/types.ts';
@@ -87,21 +87,10 @@ export class RtmpMedia {
     const sps = config.sps[0];
     const pps = config.pps[0];
     if (!sps || !pps) throw new AirError('BAD_MEDIA', 'AVC sequence header without SPS or PPS');
-    const info = parseSps(sps);
+    const info = h264Track(sps, pps);
     this.avc = config;
     this.avcRaw = new Uint8Array(data);
-    this.publisher.setVideo({
-      kind: 'video',
-      codec: 'h264',
-      sps,
-      pps,
-      width: info.width,
-      height: info.height,
-      profile: info.profile,
-      constraints: info.constraints,
-      level: info.level,
-      clockRate: 90000,
-    });
+    this.publisher.setVideo(info);
     this.log.info(
       { width: info.width, height: info.height, profile: info.profile, levelIdc: info.level },
       'RTMP video track',

@@ -23,8 +23,10 @@ export const MAX_OFFER_BYTES = 64 * 1024;
 export const H264_FMTP = 'profile-level-id=42e01f;packetization-mode=1;level-asymmetry-allowed=1';
 const OPUS_FMTP = 'minptime=10;useinbandfec=1;stereo=1;sprop-stereo=1';
 
-interface Section {
+/** One media section of an SDP, with its lines as given (the WHIP ingest rewrites them). */
+export interface SdpSection {
   kind: string;
+  lines: string[];
   mid?: string;
   direction: string;
   rtpmap: Map<number, string>;
@@ -32,24 +34,32 @@ interface Section {
   formats: number[];
 }
 
-function sections(sdp: string): Section[] {
-  const out: Section[] = [];
-  let cur: Section | undefined;
+/** An SDP split into its session lines and media sections (the one SDP reader of egress and ingest). */
+export function splitSdp(sdp: string): { session: string[]; sections: SdpSection[] } {
+  const session: string[] = [];
+  const sections: SdpSection[] = [];
+  let cur: SdpSection | undefined;
   for (const raw of sdp.split(/\r?\n/)) {
     const line = raw.trim();
+    if (line === '') continue;
     if (line.startsWith('m=')) {
       const [kind = '', , , ...fmts] = line.slice(2).split(/\s+/);
       cur = {
         kind,
+        lines: [line],
         direction: 'sendrecv',
         rtpmap: new Map(),
         fmtp: new Map(),
         formats: fmts.map(Number).filter((n) => Number.isInteger(n) && n >= 0 && n <= 127),
       };
-      out.push(cur);
+      sections.push(cur);
       continue;
     }
-    if (!cur) continue;
+    if (!cur) {
+      session.push(line);
+      continue;
+    }
+    cur.lines.push(line);
     let m: RegExpExecArray | null;
     if ((m = /^a=mid:(\S{1,32})$/.exec(line))) cur.mid = m[1];
     else if ((m = /^a=rtpmap:(\d{1,3}) ([^/\s]+)\/(\d+)/.exec(line))) {
@@ -57,10 +67,11 @@ function sections(sdp: string): Section[] {
     } else if ((m = /^a=fmtp:(\d{1,3}) (.*)$/.exec(line))) cur.fmtp.set(Number(m[1]), m[2]!);
     else if (/^a=(sendrecv|recvonly|sendonly|inactive)$/.test(line)) cur.direction = line.slice(2);
   }
-  return out;
+  return { session, sections };
 }
 
-function fmtpParams(s: string | undefined): Map<string, string> {
+/** The parameters of an fmtp line, keys and values lower-cased. */
+export function fmtpParams(s: string | undefined): Map<string, string> {
   const out = new Map<string, string>();
   for (const kv of (s ?? '').split(';')) {
     const i = kv.indexOf('=');
@@ -96,7 +107,7 @@ export function parseOffer(sdp: string): ParsedOffer {
   if (typeof sdp !== 'string' || sdp.length === 0 || sdp.length > MAX_OFFER_BYTES || !/^v=0\r?\n/.test(sdp)) {
     throw new AirError('BAD_SDP', 'The body must be an SDP offer (v=0 …).');
   }
-  const all = sections(sdp);
+  const all = splitSdp(sdp).sections;
   let video: OfferedMedia | undefined;
   let audio: OfferedMedia | undefined;
   for (const s of all) {

@@ -12,7 +12,7 @@
  */
 import type { Logger } from '../../../shared/logger.ts';
 import { NAL_PPS, NAL_SPS } from '../../protocol/h264/nal.ts';
-import { parseSps } from '../../protocol/h264/sps.ts';
+import { h264Track } from '../../protocol/h264/track.ts';
 import { H264Depacketizer } from '../../protocol/rtp/h264-packetizer.ts';
 import { depacketizeOpus, OPUS_CLOCK_RATE } from '../../protocol/rtp/opus.ts';
 import type { Publisher } from '../../stream/registry.ts';
@@ -165,25 +165,14 @@ export class WhipMedia {
     }
     let info;
     try {
-      info = parseSps(sps);
+      info = h264Track(sps, pps);
     } catch (e) {
       this.log.warn({ err: (e as Error).message }, 'WHIP video: unreadable SPS');
       return;
     }
     this.sps = sps;
     this.pps = pps;
-    this.publisher.setVideo({
-      kind: 'video',
-      codec: 'h264',
-      sps,
-      pps,
-      width: info.width,
-      height: info.height,
-      profile: info.profile,
-      constraints: info.constraints,
-      level: info.level,
-      clockRate: 90000,
-    });
+    this.publisher.setVideo(info);
     this.log.info({ width: info.width, height: info.height, profile: info.profile }, 'WHIP video track');
   }
 

@@ -8,6 +8,7 @@
  * browser then retransmits nothing and estimates bandwidth from receiver reports.
  */
 import { AirError } from '../../../shared/errors.ts';
+import { fmtpParams, splitSdp, type SdpSection } from './offer.ts';
 
 /** Largest offer accepted, bytes (Chromium's sendonly offers are 5–8 kB). */
 export const MAX_WHIP_OFFER_BYTES = 64 * 1024;
@@ -28,70 +29,9 @@ export interface WhipOffer {
   readonly audio?: WhipFormat;
 }
 
-interface Section {
-  kind: string;
-  lines: string[];
-  mid?: string;
-  direction: string;
-  rtpmap: Map<number, string>;
-  fmtp: Map<number, string>;
-  formats: number[];
-}
-
-function split(sdp: string): { session: string[]; sections: Section[] } {
-  const session: string[] = [];
-  const sections: Section[] = [];
-  let cur: Section | undefined;
-  for (const raw of sdp.split(/\r?\n/)) {
-    const line = raw.trimEnd();
-    if (line === '') continue;
-    if (line.startsWith('m=')) {
-      const [kind = '', , , ...fmts] = line.slice(2).split(/\s+/);
-      cur = {
-        kind,
-        lines: [line],
-        direction: 'sendrecv',
-        rtpmap: new Map(),
-        fmtp: new Map(),
-        formats: fmts.map(Number).filter((n) => Number.isInteger(n) && n >= 0 && n <= 127),
-      };
-      sections.push(cur);
-      continue;
-    }
-    if (!cur) {
-      session.push(line);
-      continue;
-    }
-    cur.lines.push(line);
-    let m: RegExpExecArray | null;
-    if ((m = /^a=mid:(\S{1,32})$/.exec(line))) cur.mid = m[1];
-    else if ((m = /^a=rtpmap:(\d{1,3}) ([^/\s]+)\/(\d+)/.exec(line))) {
-      cur.rtpmap.set(Number(m[1]), `${m[2]!.toLowerCase()}/${m[3]}`);
-    } else if ((m = /^a=fmtp:(\d{1,3}) (.*)$/.exec(line))) cur.fmtp.set(Number(m[1]), m[2]!);
-    else if (/^a=(sendrecv|recvonly|sendonly|inactive)$/.test(line)) cur.direction = line.slice(2);
-  }
-  return { session, sections };
-}
-
-function params(fmtp: string | undefined): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const kv of (fmtp ?? '').split(';')) {
-    const i = kv.indexOf('=');
-    if (i > 0)
-      out.set(
-        kv.slice(0, i).trim().toLowerCase(),
-        kv
-          .slice(i + 1)
-          .trim()
-          .toLowerCase(),
-      );
-  }
-  return out;
-}
-
 /** Rank of an offered H.264 format: constrained baseline 3, baseline 2, other profiles 1; −1 unusable. */
 export function h264SendRank(fmtp: string | undefined): number {
-  const p = params(fmtp);
+  const p = fmtpParams(fmtp);
   if (p.get('packetization-mode') !== '1') return -1;
   const profile = p.get('profile-level-id') ?? '42001f';
   if (/^42e0/.test(profile)) return 3;
@@ -100,7 +40,7 @@ export function h264SendRank(fmtp: string | undefined): number {
 }
 
 /** The section with only `keep` as formats and without what the ingest does not use. */
-function reduce(s: Section, keep: number): string[] {
+function reduce(s: SdpSection, keep: number): string[] {
   const out: string[] = [];
   const fid = new Set<string>();
   for (const line of s.lines) {
@@ -140,7 +80,7 @@ export function parseWhipOffer(sdp: string): WhipOffer {
   ) {
     throw new AirError('BAD_SDP', 'The body must be an SDP offer (v=0 …).');
   }
-  const { session, sections } = split(sdp);
+  const { session, sections } = splitSdp(sdp);
   if (!session.some((l) => l.startsWith('o=')) || sections.length === 0) {
     throw new AirError('BAD_SDP', 'The offer has no origin line or no media section.');
   }
