@@ -87,7 +87,14 @@ describe('class channel: engagement, hands, reactions', () => {
   });
 
   it('lowers the score of a student who hides the tab', async () => {
-    const [s1] = students as [(typeof students)[0]];
+    // A student who joins now: the score's window ("watching share of the last 60 s", from the
+    // join) is then this test's own. With one who joined over 60 s ago and began watching within
+    // the window, hiding keeps the share flat until the unwatched start slides out — a slow run
+    // failed on that (the score is right; the test's timing was not).
+    const j = (
+      await a.call({ method: 'POST', url: '/api/join', payload: { code: joinCode, name: '세나' } })
+    ).json() as { token: string; participantId: string };
+    const s1 = { token: j.token, id: j.participantId, ws: await open(j.token) };
     const mine = (m: Msg) => (m.students as Json[]).find((s) => s.id === s1.id);
     /** The next snapshot from now on that matches. */
     const coming = (pred: (m: Msg) => boolean) =>
