@@ -3,16 +3,18 @@
  * start` with no Gemini key: after a short-answer quiz closes, the console shows the wrong
  * answers grouped into misconceptions with a re-teach note and says the built-in analyzer made
  * them; the questions panel groups the students' chat questions about one step (Korean and
- * English) as they arrive; the dashboard's lesson report shows the lesson summary. Then the
+ * English) as they arrive; the dashboard's lesson report shows the lesson summary; the slides
+ * card says that nothing can read slide text (this server has no tesseract and no key). Then the
  * admin sets a Gemini key (a local server speaking Gemini's REST format), the teacher turns
- * Gemini on for the class, and the same panel says Gemini answered.
+ * Gemini on for the class, and the same panels — quiz clusters, questions, slides' reader, the
+ * summary — say Gemini answered, with no student's name in what was sent.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from './helpers/chromium.ts';
-import { startGeminiServer, type GeminiServer } from './helpers/gemini-server.ts';
+import { startGeminiServer, type GeminiRequest, type GeminiServer } from './helpers/gemini-server.ts';
 import { REPO_ROOT, startServer, type TestServer } from './helpers/server.ts';
 
 const ADMIN = { email: 'admin@school.example', password: 'ai-panels-admin-1' };
@@ -63,6 +65,36 @@ async function runQuiz(question: string, answers: string[]): Promise<string> {
   return q.id;
 }
 
+/** A student's chat line, sent over the class socket from the teacher's page; resolves once it is posted. */
+async function say(token: string, text: string): Promise<void> {
+  await page.evaluate(
+    async ([token, text]) => {
+      await new Promise<void>((done, fail) => {
+        const u = new URL('/ws', location.href);
+        u.protocol = 'ws:';
+        u.searchParams.set('token', token!);
+        const ws = new WebSocket(u);
+        ws.onmessage = (ev) => {
+          const m = JSON.parse(String(ev.data)) as { type: string };
+          if (m.type === 'welcome') ws.send(JSON.stringify({ type: 'chat.send', text }));
+          if (m.type === 'chat.message') {
+            ws.close();
+            done();
+          }
+        };
+        ws.onerror = () => fail(new Error('ws failed'));
+      });
+    },
+    [token, text],
+  );
+}
+
+/** The top-level fields of the answer a Gemini request asks for (its responseSchema). */
+function asked(req: GeminiRequest): string[] {
+  const schema = req.body?.generationConfig?.responseSchema as { properties?: object } | undefined;
+  return Object.keys(schema?.properties ?? {});
+}
+
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   gemini = await startGeminiServer();
@@ -72,6 +104,8 @@ beforeAll(async () => {
       AIRCLASS_ADMIN_PASSWORD: ADMIN.password,
       AIRCLASS_GEMINI_BASE_URL: gemini.url,
       AIRCLASS_GEMINI_TIMEOUT_MS: '3000',
+      // No OCR on this server: the slides card must say that nothing reads slide text.
+      AIRCLASS_TESSERACT_PATH: '/nonexistent/tesseract',
       DATABASE_URL: '',
       REDIS_URL: '',
     },
@@ -113,6 +147,10 @@ describe('the AI panels in the console (real Chromium, no key, then Gemini)', ()
   it('shows misconception clusters with a re-teach note after a quiz closes, by the built-in analyzer', async () => {
     await page.goto(`${server.httpUrl}/console?class=${classId}&lang=ko`);
     await page.waitForSelector('#questions-card', WAIT);
+    const noReader = page.locator('#slides-no-reader');
+    await noReader.waitFor(WAIT);
+    expect(await noReader.textContent()).toMatch(/OCR|tesseract/i);
+    await page.locator('#slides-card').screenshot({ path: join(SHOTS, 'slides-no-reader.png') });
     await runQuiz('광합성에 꼭 필요한 것은?', [
       '광합성은 빛이 없어도 일어난다',
       '빛 없이도 광합성이 일어나요',
@@ -148,28 +186,8 @@ describe('the AI panels in the console (real Chromium, no key, then Gemini)', ()
       '3단계가 이해가 안 돼요',
       '3단계 다시 설명해 주실 수 있나요?',
       'what happens in step 3?',
-    ].entries()) {
-      await page.evaluate(
-        async ([token, text]) => {
-          await new Promise<void>((done, fail) => {
-            const u = new URL('/ws', location.href);
-            u.protocol = 'ws:';
-            u.searchParams.set('token', token!);
-            const ws = new WebSocket(u);
-            ws.onmessage = (ev) => {
-              const m = JSON.parse(String(ev.data)) as { type: string };
-              if (m.type === 'welcome') ws.send(JSON.stringify({ type: 'chat.send', text }));
-              if (m.type === 'chat.message') {
-                ws.close();
-                done();
-              }
-            };
-            ws.onerror = () => fail(new Error('ws failed'));
-          });
-        },
-        [students[i + 1]!.token, text],
-      );
-    }
+    ].entries())
+      await say(students[i + 1]!.token, text);
     const group = page.locator('#question-groups > li[data-count="3"]');
     await group.waitFor(WAIT);
     expect(await group.textContent()).toContain('what happens in step 3?');
@@ -188,7 +206,7 @@ describe('the AI panels in the console (real Chromium, no key, then Gemini)', ()
     await card.screenshot({ path: join(SHOTS, 'summary.png') });
   });
 
-  it('says Gemini answered once the admin set a key and the teacher turned it on', async () => {
+  it('the same panels come from Gemini once the admin set a key and the teacher turned it on', async () => {
     await api('PUT', '/api/ai/keys/gemini', { key: 'AIzaPanels-key-5521' }, adminToken);
     await api('POST', `/api/classes/${classId}/start`);
     // A new lesson: the students join it again.
@@ -196,24 +214,50 @@ describe('the AI panels in the console (real Chromium, no key, then Gemini)', ()
       s.token = (
         await api<{ token: string }>('POST', '/api/join', { code: joinCode, name: s.name }, '')
       ).token;
+    gemini.reply((req) => {
+      const fields = asked(req);
+      if (fields.includes('clusters'))
+        return {
+          json: {
+            clusters: [
+              {
+                label: '빛이 필요 없다는 오해',
+                answers: [1, 2, 3],
+                note_ko: '빛을 가린 잎의 실험을 다시 보여 주세요.',
+                note_en: 'Show the covered-leaf experiment again.',
+              },
+            ],
+          },
+        };
+      if (fields.includes('groups'))
+        return { json: { groups: [{ label: '엽록체의 역할 (Gemini)', messages: [1, 2] }] } };
+      if (fields.includes('text_ko'))
+        return {
+          json: {
+            covered: ['광합성과 빛'],
+            hard: [
+              {
+                n: 1,
+                why_ko: '빛이 필요 없다고 답한 학생이 많았습니다.',
+                why_en: 'Many said light is not needed.',
+              },
+            ],
+            text_ko: 'Gemini 요약: 빛과 광합성의 관계를 다시 짚어 주세요.',
+            text_en: 'Gemini summary: go over light and photosynthesis again.',
+          },
+        };
+      return { json: {} };
+    });
     await page.goto(`${server.httpUrl}/console?class=${classId}&lang=ko`);
     const toggle = page.locator('#class-ai-gemini');
     await toggle.waitFor(WAIT);
     expect(await toggle.isChecked()).toBe(false);
+    await page.locator('#slides-no-reader').waitFor(WAIT);
     await toggle.click();
     await page.waitForSelector('#class-ai-active[data-active="gemini"]', WAIT);
-    gemini.reply(() => ({
-      json: {
-        clusters: [
-          {
-            label: '빛이 필요 없다는 오해',
-            answers: [1, 2, 3],
-            note_ko: '빛을 가린 잎의 실험을 다시 보여 주세요.',
-            note_en: 'Show the covered-leaf experiment again.',
-          },
-        ],
-      },
-    }));
+    // Gemini can read slides now: the card stops saying that nothing can.
+    await page.locator('#slides-no-reader').waitFor({ state: 'detached', ...WAIT });
+
     await runQuiz('광합성이 일어나려면?', [
       '빛이 없어도 된다',
       '빛은 필요없다',
@@ -228,7 +272,30 @@ describe('the AI panels in the console (real Chromium, no key, then Gemini)', ()
     await page.waitForSelector('#quiz-insight[data-provider="gemini"]', WAIT);
     expect(await page.textContent('#quiz-clusters')).toContain('빛을 가린 잎의 실험을 다시 보여 주세요.');
     expect(await page.textContent('#quiz-insight .ai-by')).toContain('Gemini');
-    const sent = gemini.requests.at(-1)!;
-    for (const s of students) expect(sent.raw).not.toContain(s.name);
+
+    await say(students[0]!.token, '엽록체는 무슨 일을 하나요?');
+    await say(students[1]!.token, 'what does the chloroplast do?');
+    const groups = page.locator('#question-groups[data-provider="gemini"]');
+    await groups.waitFor(WAIT);
+    expect(await groups.textContent()).toContain('엽록체의 역할 (Gemini)');
+    expect(await page.textContent('#questions-card .ai-by')).toContain('Gemini');
+    await page.locator('#questions-card').screenshot({ path: join(SHOTS, 'questions-gemini.png') });
+
+    await api('POST', `/api/classes/${classId}/end`);
+    const lessonId = (await api<{ lessons: { id: string }[] }>('GET', `/api/classes/${classId}/lessons`))
+      .lessons[0]!.id;
+    await page.goto(`${server.httpUrl}/console?view=dashboard&report=${classId}&lesson=${lessonId}&lang=ko`);
+    const card = page.locator('#ai-summary[data-provider="gemini"]');
+    await card.waitFor(WAIT);
+    expect(await page.textContent('#ai-summary-text')).toContain('Gemini 요약');
+    expect(await page.textContent('#ai-summary-hard')).toContain('빛이 필요 없다고 답한 학생이 많았습니다.');
+    await card.screenshot({ path: join(SHOTS, 'summary-gemini.png') });
+
+    // Clusters, questions and the summary each asked Gemini; no request named a student.
+    const kinds = gemini.requests.map((r) => asked(r).join(','));
+    expect(kinds.some((k) => k.includes('clusters'))).toBe(true);
+    expect(kinds.some((k) => k.includes('groups'))).toBe(true);
+    expect(kinds.some((k) => k.includes('text_ko'))).toBe(true);
+    for (const r of gemini.requests) for (const s of students) expect(r.raw).not.toContain(s.name);
   });
 });

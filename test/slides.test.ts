@@ -5,6 +5,9 @@
  * hears `slide.new`, the slides list has the slide with the Korean words read by tesseract,
  * the same picture adds no slide while changing the text adds one, the image comes back as
  * PNG, and "draft a quiz from this slide" answers a cloze question from the built-in analyzer.
+ * Once the admin set a Gemini key (a local server speaking Gemini's REST format) and the teacher
+ * turned Gemini on for the class, the next slide is read by Gemini (the PNG sent inline) and
+ * its draft comes from Gemini.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TesseractReader } from '../src/control/ai/builtin/ocr.ts';
+import { startGeminiServer, type GeminiServer } from './helpers/gemini-server.ts';
 import { startTestNode, TEST_ADMIN_PASSWORD, type TestNode } from './helpers/node.ts';
 import { launchBrowser } from './helpers/chromium.ts';
 import { FFMPEG_PATH } from './helpers/publisher.ts';
@@ -33,7 +37,9 @@ interface SlideView {
 }
 
 let t: TestNode;
+let gemini: GeminiServer;
 let dir: string;
+let admin = '';
 let teacher = '';
 let otherTeacher = '';
 let classId = '';
@@ -86,8 +92,9 @@ async function slidesUntil(pred: (s: SlideView[]) => boolean): Promise<SlideView
 beforeAll(async () => {
   if (!canRead) return;
   dir = mkdtempSync(join(tmpdir(), 'slides-'));
-  t = await startTestNode({ slideEveryMs: 300 });
-  const admin = await signIn('admin@airclass.local', TEST_ADMIN_PASSWORD);
+  gemini = await startGeminiServer();
+  t = await startTestNode({ slideEveryMs: 300, geminiBaseUrl: gemini.url, geminiTimeoutMs: 3000 });
+  admin = await signIn('admin@airclass.local', TEST_ADMIN_PASSWORD);
   for (const email of ['teacher@school.test', 'other@school.test']) {
     await api('POST', '/api/users', { email, name: 'Teacher', password: 'teacher-password' }, admin);
   }
@@ -126,6 +133,7 @@ beforeAll(async () => {
 afterAll(async () => {
   publisher?.kill('SIGKILL');
   await t?.stop();
+  await gemini?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -252,4 +260,55 @@ describe.skipIf(!canRead)('slides of a live lesson', () => {
       await browser.close();
     }
   }, 90_000);
+
+  it('reads the next slide with Gemini once the class has it on, and drafts the quiz with Gemini', async () => {
+    const fields = (req: GeminiServer['requests'][number]) =>
+      Object.keys(
+        (req.body?.generationConfig?.responseSchema as { properties?: object } | undefined)?.properties ?? {},
+      );
+    gemini.reply((req) =>
+      fields(req).includes('question')
+        ? {
+            json: {
+              question: '세포는 무엇의 기본 단위인가?',
+              options: ['생명', '에너지', '물질', '빛'],
+              correct: 0,
+              note_ko: '세포의 정의를 확인합니다.',
+              note_en: 'Checks what a cell is.',
+            },
+          }
+        : { json: { text: '세포는 생명의 기본 단위\n(Gemini가 읽음)' } },
+    );
+    expect((await api('PUT', '/api/ai/keys/gemini', { key: 'AIzaSlides-key-7788' }, admin)).status).toBe(200);
+    expect(
+      (await api('PUT', `/api/classes/${classId}/ai`, { enabled: true, provider: 'gemini' }, teacher)).status,
+    ).toBe(200);
+    const before = (await slidesUntil(() => true)).length;
+    setText('body.txt', '물은 수소와 산소로 되어 있다');
+    const slides = await slidesUntil((s) => s.length > before);
+    const read = slides.at(-1)!;
+    expect(read.reader).toBe('gemini');
+    expect(read.text).toContain('(Gemini가 읽음)');
+    const sent = gemini.requests.find((r) => fields(r).includes('text'))!;
+    const part = sent.body?.contents?.[0]?.parts?.find((p) => p.inlineData);
+    expect(part?.inlineData?.mimeType).toBe('image/png');
+    expect(Buffer.from(part!.inlineData!.data, 'base64').subarray(1, 4).toString()).toBe('PNG');
+    expect(sent.raw).not.toContain('AIzaSlides-key-7788');
+    const r = await api<{ provider: string; draft: { question: string; correct: number[] } }>(
+      'POST',
+      `/api/slides/${read.id}/draft`,
+      undefined,
+      teacher,
+    );
+    expect(r.status).toBe(200);
+    expect(r.body.provider).toBe('gemini');
+    expect(r.body.draft).toMatchObject({ question: '세포는 무엇의 기본 단위인가?', correct: [0] });
+    const listed = await api<{ readers: { gemini: boolean } }>(
+      'GET',
+      `/api/lessons/${lessonId}/slides`,
+      undefined,
+      teacher,
+    );
+    expect(listed.body.readers.gemini).toBe(true);
+  }, 60_000);
 });

@@ -37,6 +37,8 @@ export function ClassPage(props: { cls: ClassInfo; onChange: (c: ClassInfo) => v
   const [cls, setCls] = useState(props.cls);
   /** A quiz drafted from a slide, for the quiz editor. */
   const [draft, setDraft] = useState<QuizInitial | null>(null);
+  /** Bumped when the class's AI setting is saved: the panels that use AI ask again. */
+  const [aiTick, setAiTick] = useState(0);
   const archived = cls.status === 'archived' || cls.archived === true;
   const channel = useMemo(
     () => (archived ? null : new ClassChannel({ classId: props.cls.id })),
@@ -101,7 +103,9 @@ export function ClassPage(props: { cls: ClassInfo; onChange: (c: ClassInfo) => v
                 </Notice>
               ) : null}
               <QuizPanel classId={cls.id} channel={channel} live={isLive} draft={draft} />
-              {lessonId && <SlidesPanel lessonId={lessonId} channel={channel} onDraft={setDraft} />}
+              {lessonId && (
+                <SlidesPanel lessonId={lessonId} channel={channel} onDraft={setDraft} aiTick={aiTick} />
+              )}
               <StreamSetup cls={cls} onChange={update} />
               <RosterPanel roster={live.roster} classId={cls.id} />
               {/* A recording starts with the stream and ends with it or the lesson: read the list then. */}
@@ -112,10 +116,10 @@ export function ClassPage(props: { cls: ClassInfo; onChange: (c: ClassInfo) => v
               <ModerationPanel classId={cls.id} channel={channel} />
               <HandsPanel hands={live.hands} channel={channel} counts={live.reactionCounts} />
               {lessonId && <PhotosPanel lessonId={lessonId} channel={channel} />}
-              {lessonId && <QuestionsPanel lessonId={lessonId} channel={channel} />}
+              {lessonId && <QuestionsPanel lessonId={lessonId} channel={channel} aiTick={aiTick} />}
               <EngagementPanel engagement={live.engagement} series={series} live={isLive} />
               <MonitorLinks classId={cls.id} />
-              <ClassAiCard classId={cls.id} />
+              <ClassAiCard classId={cls.id} onChange={() => setAiTick((n) => n + 1)} />
             </div>
           </div>
         )}

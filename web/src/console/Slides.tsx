@@ -28,6 +28,8 @@ export function SlidesPanel(props: {
   lessonId: string;
   channel: ClassChannel | null;
   onDraft: (draft: QuizInitial) => void;
+  /** Changes when the class's AI setting changed (who can read slides may have too). */
+  aiTick?: number;
 }): JSX.Element {
   const { t, lang } = useI18n();
   const { lessonId, channel } = props;
@@ -62,7 +64,7 @@ export function SlidesPanel(props: {
       channel.on('slide.new', (e) => e.lessonId === lessonId && merge([e.slide]), R),
     ];
     return () => offs.forEach((off) => off());
-  }, [channel, lessonId]);
+  }, [channel, lessonId, props.aiTick]);
 
   const latest = slides[slides.length - 1];
   useEffect(() => setDrafted(false), [latest?.id]);

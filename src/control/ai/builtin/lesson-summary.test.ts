@@ -84,6 +84,8 @@ describe('the built-in lesson summary', () => {
     expect(s.hardItems[0]!.why.en).toContain('3 chose the wrong option "흙"');
     expect(s.hardItems[1]!.why.ko).toContain('이산화탄소');
     expect(s.hardItems[1]!.why.ko).toContain('산물과 재료를 구분해 주세요.');
+    // The card shows the correct share beside the item: the reason does not say it again.
+    for (const h of s.hardItems) expect(h.why.ko).not.toContain('정답률');
   });
 
   it('flags who may need help, and not a student who only asked questions', () => {

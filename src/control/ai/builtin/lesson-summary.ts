@@ -42,23 +42,32 @@ export function coveredTopics(slides: LessonFacts['slides'], max = 8): string[] 
   return out.map((o) => o.text);
 }
 
-/** Why an item was hard, from what students answered. */
+/**
+ * Why an item was hard, from what students answered. The card shows the item's correct share
+ * next to it, so the reason leaves it out; a cluster's re-teach note already names its answer
+ * and count, so it stands alone.
+ */
 function whyHard(q: LessonFacts['quizzes'][number]): { ko: string; en: string } {
-  const d = pct(q.difficulty ?? 0);
   if (q.topDistractor && q.topDistractor.count > 0) {
     const o = clip(q.topDistractor.option, 40);
     return {
-      ko: `정답률 ${d}. ${q.topDistractor.count}명이 오답 "${o}"을(를) 골랐습니다.`,
-      en: `${d} correct. ${q.topDistractor.count} chose the wrong option "${o}".`,
+      ko: `${q.topDistractor.count}명이 오답 "${o}"을(를) 골랐습니다.`,
+      en: `${q.topDistractor.count} chose the wrong option "${o}".`,
     };
   }
   const c = q.clusters.find((x) => x.kind === 'misconception') ?? q.clusters[0];
   if (c) {
+    const label = clip(c.label, 40);
+    const said = {
+      ko: `${c.count}명이 "${label}" 같은 답을 했습니다.`,
+      en: `${c.count} answered like "${label}".`,
+    };
     return {
-      ko: `정답률 ${d}. ${c.count}명이 "${clip(c.label, 40)}" 같은 답을 했습니다. ${c.note.ko}`,
-      en: `${d} correct. ${c.count} answered like "${clip(c.label, 40)}". ${c.note.en}`,
+      ko: c.note.ko.includes(c.label) ? c.note.ko : `${said.ko} ${c.note.ko}`,
+      en: c.note.en.includes(c.label) ? c.note.en : `${said.en} ${c.note.en}`,
     };
   }
+  const d = pct(q.difficulty ?? 0);
   return { ko: `정답률 ${d}.`, en: `${d} correct.` };
 }
 

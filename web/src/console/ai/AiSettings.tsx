@@ -21,8 +21,8 @@ interface KeyView {
   updatedAt: string | null;
 }
 
-/** The class's AI switch. */
-export function ClassAiCard(props: { classId: string }): JSX.Element {
+/** The class's AI switch; `onChange` hears every saved change (the panels that use AI ask again). */
+export function ClassAiCard(props: { classId: string; onChange?: () => void }): JSX.Element {
   const { t } = useI18n();
   const [s, setS] = useState<ClassAi | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -38,6 +38,7 @@ export function ClassAiCard(props: { classId: string }): JSX.Element {
           provider: on ? 'gemini' : 'builtin',
         }),
       );
+      props.onChange?.();
     } catch (e) {
       setError(e);
     }

@@ -16,7 +16,12 @@ import '../../lib/ai/ai.css';
 /** How long after a chat message the groups are asked again. */
 const SETTLE_MS = 4000;
 
-export function QuestionsPanel(props: { lessonId: string; channel: ClassChannel | null }): JSX.Element {
+export function QuestionsPanel(props: {
+  lessonId: string;
+  channel: ClassChannel | null;
+  /** Changes when the class's AI setting changed: the groups are asked again. */
+  aiTick?: number;
+}): JSX.Element {
   const { t } = useI18n();
   const [q, setQ] = useState<QuestionsAnalysis | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -40,7 +45,7 @@ export function QuestionsPanel(props: { lessonId: string; channel: ClassChannel 
       off?.();
       clearTimeout(timer.current);
     };
-  }, [props.lessonId, props.channel]);
+  }, [props.lessonId, props.channel, props.aiTick]);
   return (
     <Card
       id="questions-card"
