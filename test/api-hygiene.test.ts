@@ -137,9 +137,22 @@ describe('OpenAPI, headers, CORS', () => {
       ['/api/classes/{id}/monitor-link', 'post'],
       ['/api/join', 'post'],
       ['/api/token', 'post'],
+      // The AI features (issue 10).
+      ['/api/classes/{id}/ai', 'put'],
+      ['/api/ai/keys/gemini', 'put'],
+      ['/api/quizzes/{id}/analysis', 'get'],
+      ['/api/lessons/{id}/questions', 'get'],
+      ['/api/lessons/{id}/summary', 'get'],
+      ['/api/lessons/{id}/slides', 'get'],
+      ['/api/slides/{id}/draft', 'post'],
+      ['/api/lessons/{id}/photos', 'get'],
     ] as const) {
       expect(doc.paths[path]?.[method], `${method} ${path}`).toBeDefined();
     }
+    // What scripts read of an analysis is in its response schema.
+    const analysis = JSON.stringify(doc.paths['/api/quizzes/{id}/analysis']!.get!.responses['200']);
+    for (const field of ['provider', 'difficulty', 'discrimination', 'distractors', 'clusters', 'note'])
+      expect(analysis, field).toContain(`"${field}"`);
     const join = doc.paths['/api/join']!.post!;
     expect(JSON.stringify(join.requestBody)).toContain('^[0-9]{6}$');
     expect(Object.keys(join.responses)).toEqual(expect.arrayContaining(['200', '400', '404', '410', '429']));

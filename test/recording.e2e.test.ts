@@ -290,6 +290,8 @@ describe('recording, replay and the dashboard', () => {
     const f1 = await frames();
     await until('frames after the seek', async () => (await frames()) > f1 + 15);
     await shot(page, 'replay-at-quiz');
+    // Whoever holds only the shared link sees no lesson summary (it names who may need help).
+    expect(await page.locator('#ai-summary').count()).toBe(0);
     await page.close();
 
     // The student's final screen finds the shared replay (it asks every 20 s).
@@ -340,6 +342,13 @@ describe('recording, replay and the dashboard', () => {
     expect(await page.locator('#report-attendance').textContent()).toContain(STUDENT);
     expect(await page.locator('#report-summary').textContent()).toMatch(/[가-힣]/);
     await shot(page, 'dashboard-lesson');
+
+    // The teacher's own replay page shows the lesson summary.
+    const [rec] = await recordings();
+    await page.goto(`${server.httpUrl}/replay/${rec!.id}?lang=ko`);
+    const summary = page.locator('#ai-summary[data-provider="builtin"]');
+    await summary.waitFor(WAIT);
+    expect(await page.locator('#ai-summary-text').textContent()).toMatch(/[가-힣]/);
 
     // The class page lists the recording, shared, with its countdown to removal.
     await page.goto(`${server.httpUrl}/console?class=${classId}&lang=ko`);
