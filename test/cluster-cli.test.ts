@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI, freePortOffset, NODE_BIN, REPO_ROOT } from './helpers/server.ts';
+import { seedPgliteDb } from '../src/control/store/testing.ts';
 
 const PASSWORD = 'cluster-cli-admin-1';
 
@@ -57,6 +58,7 @@ afterAll(async () => {
 describe('airclass cluster', () => {
   it('runs a main and two subs, restarts a killed sub, and stops them all on SIGTERM', async () => {
     dir = await mkdtemp(join(tmpdir(), 'airclass-cluster-cli-'));
+    await seedPgliteDb(dir); // the main's database, migrated (spares it initdb)
     const k = await freePortOffset();
     const proc = spawn(
       NODE_BIN,
