@@ -233,6 +233,7 @@ describe.skipIf(!canRead)('slides of a live lesson', () => {
       await page.waitForSelector('#quiz-editor', WAIT);
       expect(await page.inputValue('#quiz-question')).toContain('___');
       expect(await page.textContent('#quiz-draft-note')).toContain('슬라이드');
+      expect(await page.getAttribute('#quiz-draft-note .ai-by', 'data-provider')).toBe('builtin');
       const options = await page.$$eval('.quiz-option-text', (els) =>
         els.map((e) => (e as HTMLInputElement).value),
       );

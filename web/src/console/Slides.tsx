@@ -8,6 +8,7 @@
  */
 import type { JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import type { Provider } from '../lib/ai/types.ts';
 import { api } from '../lib/api.ts';
 import type { ClassChannel } from '../lib/channel.ts';
 import { useI18n } from '../lib/i18n.ts';
@@ -73,11 +74,11 @@ export function SlidesPanel(props: {
     setBusy(true);
     setError(null);
     try {
-      const r = await api<{ provider: string; draft: QuizInitial }>(
+      const r = await api<{ provider: Provider; draft: QuizInitial }>(
         'POST',
         `/api/slides/${encodeURIComponent(id)}/draft`,
       );
-      props.onDraft({ ...r.draft });
+      props.onDraft({ ...r.draft, provider: r.provider });
       setDrafted(true);
     } catch (e) {
       setError(e);

@@ -6,6 +6,8 @@
  */
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
+import { ProviderBadge } from '../../lib/ai/ProviderBadge.tsx';
+import type { Provider } from '../../lib/ai/types.ts';
 import { api } from '../../lib/api.ts';
 import { useI18n } from '../../lib/i18n.ts';
 import type { QuizInfo, QuizKind } from '../types.ts';
@@ -57,6 +59,8 @@ export interface QuizInitial {
   correct: number[] | string[];
   timeLimitSec: number;
   note?: { ko: string; en: string };
+  /** Who drafted it (shown beside the note). */
+  provider?: Provider;
 }
 
 /** The editor; `onSaved` gets the new quiz, `onCancel` closes it; `initial` prefills it. */
@@ -120,6 +124,12 @@ export function QuizEditor(props: {
       {init?.note && (
         <p class="hint" id="quiz-draft-note">
           {lang === 'ko' ? init.note.ko : init.note.en}
+          {init.provider && (
+            <>
+              {' '}
+              <ProviderBadge provider={init.provider} />
+            </>
+          )}
         </p>
       )}
       <div class="row-fields">
