@@ -187,7 +187,7 @@ describe('a whole lesson from the browser (real Chromium, ffmpeg and airclass st
       await teacher.locator('.quiz-option-text').nth(i).fill(options[i]!);
     await teacher.locator('.quiz-correct').nth(1).check();
     await teacher.locator('.quiz-correct').nth(2).check();
-    await teacher.fill('#quiz-time', '20');
+    await teacher.fill('#quiz-time', '12');
     await shot(teacher, 'quiz-editor');
     await teacher.click('#quiz-save');
     const item = teacher.locator('#quiz-bank li[data-quiz-id]').first();
