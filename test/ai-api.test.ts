@@ -167,6 +167,30 @@ describe('analyses by the built-in analyzer', () => {
     expect(body.groups.some((g) => g.messages.includes('숙제는 언제까지예요?') && g.count === 1)).toBe(true);
   });
 
+  it("reads a long lesson's latest chat lines, not its first ones", async () => {
+    // 5000 lines (the most one analysis reads) after the questions above, then a new question:
+    // it must be among the groups.
+    await a.store.db.execute(sql`
+      WITH s AS (UPDATE classes SET seq = seq + 5000 WHERE id = ${classId} RETURNING seq)
+      INSERT INTO chat_messages (class_id, lesson_id, seq, sender_id, sender_name, sender_role, text)
+      SELECT ${classId}, ${lessonId}, (SELECT seq FROM s) - 5000 + g, ${students[0]!.id}, ${students[0]!.name},
+             'student', '네 알겠습니다 ' || g
+        FROM generate_series(1, 5000) AS g`);
+    const s = students[1]!;
+    await a.store.chat.add({
+      classId,
+      seq: await a.store.classes.nextSeq(classId),
+      senderId: s.id,
+      senderName: s.name,
+      senderRole: 'student',
+      text: '광합성은 어디에서 일어나요?',
+    });
+    const res = await a.call({ method: 'GET', url: `/api/lessons/${lessonId}/questions`, token: teacher });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json() as { groups: { messages: string[] }[] };
+    expect(body.groups.flatMap((g) => g.messages)).toContain('광합성은 어디에서 일어나요?');
+  });
+
   it('answers only the class teacher and admins', async () => {
     const admin = await a.session(await a.user('admin'));
     const id = (

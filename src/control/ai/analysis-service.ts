@@ -172,13 +172,13 @@ export class AnalysisService {
     };
   }
 
-  /** The lesson's student chat lines, oldest first. */
+  /** The lesson's latest 5000 student chat lines (a long lesson's newest questions count), oldest first. */
   private async chatLines(lessonId: string) {
     const r = (await this.deps.db.execute(sql`
       SELECT id, sender_name, text, created_at FROM chat_messages
        WHERE lesson_id = ${lessonId} AND deleted_at IS NULL AND sender_role = 'student'
-       ORDER BY seq LIMIT 5000`)) as unknown as Rows;
-    return r.rows.map((m) => ({
+       ORDER BY seq DESC LIMIT 5000`)) as unknown as Rows;
+    return r.rows.reverse().map((m) => ({
       id: String(m.id),
       name: String(m.sender_name),
       text: String(m.text),
