@@ -89,6 +89,14 @@ async function say(token: string, text: string): Promise<void> {
   );
 }
 
+/** Ends the running lesson and opens its report on the dashboard (the newest lesson is first). */
+async function endAndOpenReport(): Promise<void> {
+  await api('POST', `/api/classes/${classId}/end`);
+  const lessonId = (await api<{ lessons: { id: string }[] }>('GET', `/api/classes/${classId}/lessons`))
+    .lessons[0]!.id;
+  await page.goto(`${server.httpUrl}/console?view=dashboard&report=${classId}&lesson=${lessonId}&lang=ko`);
+}
+
 /** The top-level fields of the answer a Gemini request asks for (its responseSchema). */
 function asked(req: GeminiRequest): string[] {
   const schema = req.body?.generationConfig?.responseSchema as { properties?: object } | undefined;
@@ -195,10 +203,7 @@ describe('the AI panels in the console (real Chromium, no key, then Gemini)', ()
   });
 
   it('shows the lesson summary on the dashboard after the lesson', async () => {
-    await api('POST', `/api/classes/${classId}/end`);
-    const lessonId = (await api<{ lessons: { id: string }[] }>('GET', `/api/classes/${classId}/lessons`))
-      .lessons[0]!.id;
-    await page.goto(`${server.httpUrl}/console?view=dashboard&report=${classId}&lesson=${lessonId}&lang=ko`);
+    await endAndOpenReport();
     const card = page.locator('#ai-summary[data-provider="builtin"]');
     await card.waitFor(WAIT);
     expect(await page.textContent('#ai-summary-hard')).toContain('광합성에 꼭 필요한 것은?');
@@ -281,10 +286,7 @@ describe('the AI panels in the console (real Chromium, no key, then Gemini)', ()
     expect(await page.textContent('#questions-card .ai-by')).toContain('Gemini');
     await page.locator('#questions-card').screenshot({ path: join(SHOTS, 'questions-gemini.png') });
 
-    await api('POST', `/api/classes/${classId}/end`);
-    const lessonId = (await api<{ lessons: { id: string }[] }>('GET', `/api/classes/${classId}/lessons`))
-      .lessons[0]!.id;
-    await page.goto(`${server.httpUrl}/console?view=dashboard&report=${classId}&lesson=${lessonId}&lang=ko`);
+    await endAndOpenReport();
     const card = page.locator('#ai-summary[data-provider="gemini"]');
     await card.waitFor(WAIT);
     expect(await page.textContent('#ai-summary-text')).toContain('Gemini 요약');

@@ -40,8 +40,9 @@ export function SlidesPanel(props: {
   const [busy, setBusy] = useState(false);
   const [drafted, setDrafted] = useState(false);
 
+  // A new lesson starts empty; a changed AI setting only loads again (no flicker).
+  useEffect(() => setSlides([]), [lessonId]);
   useEffect(() => {
-    setSlides([]);
     const merge = (list: SlideEntry[]) =>
       setSlides((cur) => {
         const byId = new Map(cur.map((s) => [s.id, s]));
