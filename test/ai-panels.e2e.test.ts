@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, type TestBrowser } from './helpers/chromium.ts';
-import { startGeminiServer, type GeminiRequest, type GeminiServer } from './helpers/gemini-server.ts';
+import { askedFields, startGeminiServer, type GeminiServer } from './helpers/gemini-server.ts';
 import { REPO_ROOT, startServer, type TestServer } from './helpers/server.ts';
 
 const ADMIN = { email: 'admin@school.example', password: 'ai-panels-admin-1' };
@@ -95,12 +95,6 @@ async function endAndOpenReport(): Promise<void> {
   const lessonId = (await api<{ lessons: { id: string }[] }>('GET', `/api/classes/${classId}/lessons`))
     .lessons[0]!.id;
   await page.goto(`${server.httpUrl}/console?view=dashboard&report=${classId}&lesson=${lessonId}&lang=ko`);
-}
-
-/** The top-level fields of the answer a Gemini request asks for (its responseSchema). */
-function asked(req: GeminiRequest): string[] {
-  const schema = req.body?.generationConfig?.responseSchema as { properties?: object } | undefined;
-  return Object.keys(schema?.properties ?? {});
 }
 
 beforeAll(async () => {
@@ -220,7 +214,7 @@ describe('the AI panels in the console (real Chromium, no key, then Gemini)', ()
         await api<{ token: string }>('POST', '/api/join', { code: joinCode, name: s.name }, '')
       ).token;
     gemini.reply((req) => {
-      const fields = asked(req);
+      const fields = askedFields(req);
       if (fields.includes('clusters'))
         return {
           json: {
@@ -294,7 +288,7 @@ describe('the AI panels in the console (real Chromium, no key, then Gemini)', ()
     await card.screenshot({ path: join(SHOTS, 'summary-gemini.png') });
 
     // Clusters, questions and the summary each asked Gemini; no request named a student.
-    const kinds = gemini.requests.map((r) => asked(r).join(','));
+    const kinds = gemini.requests.map((r) => askedFields(r).join(','));
     expect(kinds.some((k) => k.includes('clusters'))).toBe(true);
     expect(kinds.some((k) => k.includes('groups'))).toBe(true);
     expect(kinds.some((k) => k.includes('text_ko'))).toBe(true);

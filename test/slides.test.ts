@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TesseractReader } from '../src/control/ai/builtin/ocr.ts';
-import { startGeminiServer, type GeminiServer } from './helpers/gemini-server.ts';
+import { askedFields, startGeminiServer, type GeminiServer } from './helpers/gemini-server.ts';
 import { startTestNode, TEST_ADMIN_PASSWORD, type TestNode } from './helpers/node.ts';
 import { launchBrowser } from './helpers/chromium.ts';
 import { FFMPEG_PATH } from './helpers/publisher.ts';
@@ -263,12 +263,8 @@ describe.skipIf(!canRead)('slides of a live lesson', () => {
   }, 90_000);
 
   it('reads the next slide with Gemini once the class has it on, and drafts the quiz with Gemini', async () => {
-    const fields = (req: GeminiServer['requests'][number]) =>
-      Object.keys(
-        (req.body?.generationConfig?.responseSchema as { properties?: object } | undefined)?.properties ?? {},
-      );
     gemini.reply((req) =>
-      fields(req).includes('question')
+      askedFields(req).includes('question')
         ? {
             json: {
               question: '세포는 무엇의 기본 단위인가?',
@@ -290,7 +286,7 @@ describe.skipIf(!canRead)('slides of a live lesson', () => {
     const read = slides.at(-1)!;
     expect(read.reader).toBe('gemini');
     expect(read.text).toContain('(Gemini가 읽음)');
-    const sent = gemini.requests.find((r) => fields(r).includes('text'))!;
+    const sent = gemini.requests.find((r) => askedFields(r).includes('text'))!;
     const part = sent.body?.contents?.[0]?.parts?.find((p) => p.inlineData);
     expect(part?.inlineData?.mimeType).toBe('image/png');
     expect(Buffer.from(part!.inlineData!.data, 'base64').subarray(1, 4).toString()).toBe('PNG');

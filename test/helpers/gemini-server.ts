@@ -49,6 +49,12 @@ export interface GeminiReply {
   delayMs?: number;
 }
 
+/** The top-level fields of the answer a request asks for (its responseSchema): which operation it is. */
+export function askedFields(req: GeminiRequest): string[] {
+  const schema = req.body?.generationConfig?.responseSchema as { properties?: object } | undefined;
+  return Object.keys(schema?.properties ?? {});
+}
+
 /** Decides the reply to the n-th request (0-based). */
 export type GeminiScript = (req: GeminiRequest, n: number) => GeminiReply;
 
